@@ -1,0 +1,3 @@
+from mediagate.cli.main import app
+
+app()

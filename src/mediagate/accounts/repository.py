@@ -1,0 +1,119 @@
+"""Queries on accounts and API keys."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from mediagate.db.tables import accounts, api_keys
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: the key's account and whether it runs in sandbox mode."""
+
+    account_id: str
+    key_id: str
+    mode: str
+
+    @property
+    def sandbox(self) -> bool:
+        return self.mode == "test"
+
+
+@dataclass(frozen=True)
+class KeyRow:
+    id: str
+    account_name: str
+    name: str
+    prefix: str
+    mode: str
+    created_at: int
+    revoked_at: int | None
+
+
+async def account_id_by_name(conn: AsyncConnection, name: str) -> str | None:
+    return await conn.scalar(select(accounts.c.id).where(accounts.c.name == name))
+
+
+async def insert_account(conn: AsyncConnection, account_id: str, name: str, now: int) -> None:
+    await conn.execute(accounts.insert().values(id=account_id, name=name, created_at=now))
+
+
+async def insert_key(
+    conn: AsyncConnection,
+    *,
+    key_id: str,
+    account_id: str,
+    name: str,
+    prefix: str,
+    key_hash: str,
+    mode: str,
+    now: int,
+) -> None:
+    await conn.execute(
+        api_keys.insert().values(
+            id=key_id,
+            account_id=account_id,
+            name=name,
+            prefix=prefix,
+            key_hash=key_hash,
+            mode=mode,
+            created_at=now,
+        )
+    )
+
+
+async def principal_by_hash(conn: AsyncConnection, key_hash: str) -> Principal | None:
+    row = (
+        await conn.execute(
+            select(api_keys.c.account_id, api_keys.c.id, api_keys.c.mode).where(
+                api_keys.c.key_hash == key_hash, api_keys.c.revoked_at.is_(None)
+            )
+        )
+    ).first()
+    return Principal(row[0], row[1], row[2]) if row else None
+
+
+def _key_rows_query():  # type: ignore[no-untyped-def]
+    return (
+        select(
+            api_keys.c.id,
+            accounts.c.name,
+            api_keys.c.name,
+            api_keys.c.prefix,
+            api_keys.c.mode,
+            api_keys.c.created_at,
+            api_keys.c.revoked_at,
+        )
+        .join(accounts, accounts.c.id == api_keys.c.account_id)
+        .order_by(api_keys.c.created_at, api_keys.c.id)
+    )
+
+
+async def list_keys(conn: AsyncConnection, account_name: str | None = None) -> list[KeyRow]:
+    query = _key_rows_query()
+    if account_name is not None:
+        query = query.where(accounts.c.name == account_name)
+    return [KeyRow(*row) for row in (await conn.execute(query)).all()]
+
+
+async def keys_matching(
+    conn: AsyncConnection, *, prefix: str, key_hash: str | None
+) -> list[KeyRow]:
+    """Keys whose display prefix starts with `prefix` (or whose hash is `key_hash`)."""
+    condition = api_keys.c.prefix.startswith(prefix[:32], autoescape=True)
+    if key_hash is not None:
+        condition = api_keys.c.key_hash == key_hash
+    return [KeyRow(*row) for row in (await conn.execute(_key_rows_query().where(condition))).all()]
+
+
+async def revoke(conn: AsyncConnection, key_id: str, now: int) -> bool:
+    result = await conn.execute(
+        update(api_keys)
+        .where(api_keys.c.id == key_id, api_keys.c.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+    return result.rowcount == 1

@@ -1,0 +1,67 @@
+"""Every error, including the ones FastAPI and Starlette raise themselves, in the envelope."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+
+from mediagate.api import responses
+from mediagate.core.errors import ServiceError
+
+log = logging.getLogger("mediagate.api")
+
+_HTTP_CODES = {
+    400: "INVALID_PARAMETER",
+    401: "UNAUTHORIZED",
+    404: "NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
+    413: "PAYLOAD_TOO_LARGE",
+    429: "RATE_LIMITED",
+}
+
+
+def _validation_message(exc: RequestValidationError) -> str:
+    first = exc.errors()[0]
+    if first.get("type") == "json_invalid":
+        return "body: the request body is not valid JSON"
+    loc = [str(p) for p in first.get("loc", ()) if p != "body"]
+    where = ".".join(loc) if loc else "body"
+    if loc and loc[0] in ("query", "path", "header"):
+        where = ".".join(loc[1:])
+    return f"{where}: {first.get('msg', 'is invalid')}"
+
+
+async def _service_error(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ServiceError)
+    return responses.error(exc.status_code, exc.code, exc.message, exc.headers or None)
+
+
+async def _validation_error(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    return responses.error(400, "INVALID_PARAMETER", _validation_message(exc))
+
+
+async def _http_error(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    code = _HTTP_CODES.get(exc.status_code, "INTERNAL_ERROR" if exc.status_code >= 500 else "ERROR")
+    message = exc.detail if isinstance(exc.detail, str) else "request failed"
+    if exc.status_code == 404:
+        message = "no such endpoint; see /docs for the API"
+    return responses.error(exc.status_code, code, message, dict(exc.headers or {}) or None)
+
+
+async def _unexpected(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return responses.error(500, "INTERNAL_ERROR", "internal error; the server log has details")
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(ServiceError, _service_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected)

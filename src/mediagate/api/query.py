@@ -1,0 +1,74 @@
+"""Query-string parsing for listings: every bad value is a 400 that names the parameter."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from starlette.datastructures import QueryParams
+
+from mediagate.core.clock import parse_iso
+from mediagate.core.errors import InvalidParameter
+from mediagate.tasks import statuses
+from mediagate.tasks.repository import ListFilters
+
+DEFAULT_LIMIT = 20
+MAX_LIMIT = 100
+
+
+@dataclass(frozen=True)
+class ListParams:
+    filters: ListFilters
+    cursor: str | None
+    limit: int
+
+
+def _text(params: QueryParams, name: str, max_len: int) -> str | None:
+    value = params.get(name)
+    if value is None:
+        return None
+    if not value or len(value) > max_len:
+        raise InvalidParameter(name, f"must be 1 to {max_len} characters")
+    return value
+
+
+def _limit(params: QueryParams) -> int:
+    raw = params.get("limit")
+    if raw is None:
+        return DEFAULT_LIMIT
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if not 1 <= value <= MAX_LIMIT or not raw.strip().isdigit():
+        raise InvalidParameter("limit", f"must be an integer from 1 to {MAX_LIMIT}, got {raw!r}")
+    return value
+
+
+def _date(params: QueryParams, name: str) -> int | None:
+    raw = params.get(name)
+    if raw is None:
+        return None
+    try:
+        return parse_iso(raw)
+    except (ValueError, OverflowError):
+        raise InvalidParameter(
+            name, f"must be an ISO 8601 date or date-time (2026-01-15T10:00:00Z), got {raw!r}"
+        ) from None
+
+
+def list_params(params: QueryParams) -> ListParams:
+    status = params.get("status")
+    if status is not None and status not in statuses.ALL:
+        raise InvalidParameter("status", f"must be one of {', '.join(statuses.ALL)}")
+    start, end = _date(params, "startDate"), _date(params, "endDate")
+    if start is not None and end is not None and start > end:
+        raise InvalidParameter("startDate", "is after endDate")
+    filters = ListFilters(
+        status=status,
+        provider=_text(params, "provider", 40),
+        model=_text(params, "modelId", 100),
+        created_from=start,
+        created_before=end,
+        id_prefix=_text(params, "search", 64),
+    )
+    return ListParams(filters, _text(params, "cursor", 200), _limit(params))

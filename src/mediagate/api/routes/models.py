@@ -1,0 +1,34 @@
+"""`/api/v1/models`: the catalog."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request
+from starlette.responses import Response
+
+from mediagate.accounts.repository import Principal
+from mediagate.api import responses
+from mediagate.api.auth import require_principal
+from mediagate.catalog import CATALOG
+from mediagate.catalog.spec import TASK_TYPES
+from mediagate.core.errors import InvalidParameter
+
+router = APIRouter(prefix="/api/v1", tags=["models"])
+
+
+@router.get("/models")
+async def list_models(
+    request: Request, _principal: Principal = Depends(require_principal)
+) -> Response:
+    """Every model with its type, provider, input JSON schema and price; `type` and `provider`
+    filter the list."""
+    wanted_type = request.query_params.get("type")
+    if wanted_type is not None and wanted_type not in TASK_TYPES:
+        raise InvalidParameter("type", f"must be one of {', '.join(TASK_TYPES)}")
+    wanted_provider = request.query_params.get("provider")
+    items = [
+        spec.as_dict()
+        for spec in CATALOG
+        if (wanted_type is None or spec.type == wanted_type)
+        and (wanted_provider is None or spec.provider == wanted_provider)
+    ]
+    return responses.listing(items, cursor=None, has_more=False, total=len(items))

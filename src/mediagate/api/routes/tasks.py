@@ -1,0 +1,86 @@
+"""`/api/v1/tasks`: create, get, list, cancel."""
+
+from __future__ import annotations
+
+import orjson
+from fastapi import APIRouter, Depends, Request
+from pydantic import ValidationError
+from starlette.responses import Response
+
+from mediagate.accounts.repository import Principal
+from mediagate.api import responses
+from mediagate.api.auth import bearer_secret, require_principal
+from mediagate.api.query import list_params
+from mediagate.core.errors import InvalidParameter
+from mediagate.tasks import service
+from mediagate.tasks.schemas import CreateTaskRequest
+
+router = APIRouter(prefix="/api/v1", tags=["tasks"])
+
+_CREATE_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {"application/json": {"schema": CreateTaskRequest.model_json_schema()}},
+    }
+}
+
+
+def _parse_create(body: bytes) -> CreateTaskRequest:
+    if not body:
+        raise InvalidParameter("body", "is empty; send a JSON object")
+    try:
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        raise InvalidParameter("body", "is not valid JSON") from None
+    if not isinstance(data, dict):
+        raise InvalidParameter("body", "must be a JSON object")
+    try:
+        return CreateTaskRequest.model_validate(data)
+    except ValidationError as exc:
+        raise service.validation_param(exc) from None
+
+
+@router.post("/tasks", status_code=202, openapi_extra=_CREATE_BODY)
+async def create_task(
+    request: Request, principal: Principal = Depends(require_principal)
+) -> Response:
+    """Submit a task; answers at once with the task, `pending`."""
+    body = _parse_create(await request.body())
+    created = await service.create(
+        request.app.state.db, principal, body, request.headers.get("idempotency-key")
+    )
+    headers = {"Idempotent-Replayed": "true"} if created.replayed else None
+    return responses.ok(created.task, status_code=202, headers=headers)
+
+
+@router.get("/tasks/{task_id}")
+async def get_task(request: Request, task_id: str) -> Response:
+    """One task. Authentication and lookup are a single query (the hottest endpoint)."""
+    task = await service.get_for_key(request.app.state.db, bearer_secret(request), task_id)
+    return responses.ok(task)
+
+
+@router.get("/tasks")
+async def list_tasks(
+    request: Request, principal: Principal = Depends(require_principal)
+) -> Response:
+    """Tasks of the caller's account, newest first, with keyset pagination."""
+    params = list_params(request.query_params)
+    page = await service.list_page(
+        request.app.state.db,
+        principal,
+        params.filters,
+        cursor_text=params.cursor,
+        limit=params.limit,
+    )
+    return responses.listing(
+        page.items, cursor=page.cursor, has_more=page.has_more, total=page.total
+    )
+
+
+@router.post("/tasks/{task_id}/cancel")
+async def cancel_task(
+    request: Request, task_id: str, principal: Principal = Depends(require_principal)
+) -> Response:
+    """Cancel a task that has not finished; 409 once it is final."""
+    return responses.ok(await service.cancel(request.app.state.db, principal, task_id))

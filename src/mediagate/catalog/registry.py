@@ -1,0 +1,31 @@
+"""The catalog: every model the gateway serves, looked up by id."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+
+from mediagate.catalog.local_models import LOCAL_MODELS
+from mediagate.catalog.spec import ModelSpec, Price
+
+
+class Catalog:
+    def __init__(self, models: Iterable[ModelSpec]) -> None:
+        self._models: dict[str, ModelSpec] = {}
+        for spec in models:
+            if spec.id in self._models:
+                raise ValueError(f"duplicate model id {spec.id!r}")
+            self._models[spec.id] = spec
+
+    def get(self, model_id: str) -> ModelSpec | None:
+        return self._models.get(model_id)
+
+    def __iter__(self) -> Iterator[ModelSpec]:
+        return iter(self._models.values())
+
+    def __len__(self) -> int:
+        return len(self._models)
+
+
+CATALOG = Catalog(LOCAL_MODELS)
+
+__all__ = ["CATALOG", "Catalog", "ModelSpec", "Price"]

@@ -1,0 +1,52 @@
+"""What a catalog entry says about a model."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any, Literal
+
+from pydantic import BaseModel
+
+TaskType = Literal["video", "image", "audio", "music", "model3d"]
+TASK_TYPES: tuple[str, ...] = ("video", "image", "audio", "music", "model3d")
+PriceUnit = Literal["task", "image", "second"]
+
+
+@dataclass(frozen=True)
+class Price:
+    """`amount` (in `currency`) per `unit`: per task, per output image or per output second."""
+
+    amount: float
+    unit: PriceUnit
+    currency: str = "USD"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"amount": self.amount, "unit": self.unit, "currency": self.currency}
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    id: str
+    type: TaskType
+    provider: str
+    description: str
+    input_model: type[BaseModel]
+    price: Price
+    default_timeout_s: int = 600
+    tags: tuple[str, ...] = field(default_factory=tuple)
+
+    @cached_property
+    def input_schema(self) -> dict[str, Any]:
+        return self.input_model.model_json_schema()
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "type": self.type,
+            "provider": self.provider,
+            "description": self.description,
+            "input_schema": self.input_schema,
+            "price": self.price.as_dict(),
+            "default_timeout_s": self.default_timeout_s,
+        }

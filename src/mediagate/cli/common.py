@@ -1,0 +1,48 @@
+"""What the commands share: settings, a database for one command, clean failures."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+import typer
+from rich.console import Console
+
+from mediagate.config import Settings
+from mediagate.db import Database
+from mediagate.db.urls import DatabaseURLError
+
+T = TypeVar("T")
+err = Console(stderr=True, soft_wrap=True)
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    err.print(f"[red]error:[/red] {message}", highlight=False)
+    return typer.Exit(code)
+
+
+def load_settings() -> Settings:
+    settings = Settings()
+    try:
+        settings.database  # noqa: B018 - parse the URL now, to fail with a clear message
+    except DatabaseURLError as exc:
+        raise fail(str(exc)) from None
+    settings.ensure_data_dir()
+    return settings
+
+
+def with_database(settings: Settings, work: Callable[[Database], Awaitable[T]]) -> T:
+    """Run `work` against the configured database, schema brought up to date first."""
+    from mediagate.db.migrate import upgrade
+
+    upgrade(settings.database)
+
+    async def run() -> T:
+        db = Database(settings.database)
+        try:
+            return await work(db)
+        finally:
+            await db.close()
+
+    return asyncio.run(run())

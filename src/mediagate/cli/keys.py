@@ -1,0 +1,64 @@
+"""`mediagate keys ...`"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from mediagate.accounts import service
+from mediagate.cli.common import err, fail, load_settings, with_database
+from mediagate.core.clock import iso_from_us
+
+app = typer.Typer(help="API keys.", no_args_is_help=True)
+
+
+@app.command("create")
+def create(
+    account: Annotated[str, typer.Option(help="Account name; created if it does not exist.")],
+    name: Annotated[str, typer.Option(help="A label for the key.")] = "",
+    test: Annotated[bool, typer.Option("--test", help="A sandbox key (mg_test_).")] = False,
+) -> None:
+    """Create a key; the key alone is printed on the last line of standard output."""
+    settings = load_settings()
+    try:
+        created = with_database(
+            settings, lambda db: service.create_key(db, account=account, name=name, test=test)
+        )
+    except service.KeyOperationError as exc:
+        raise fail(str(exc)) from None
+    err.print(
+        f"created {created.mode} key {created.prefix}… for account {created.account_name!r}; "
+        "it is shown once, store it now",
+        highlight=False,
+    )
+    print(created.secret)
+
+
+@app.command("list")
+def list_(
+    account: Annotated[str | None, typer.Option(help="Only this account's keys.")] = None,
+) -> None:
+    """List keys (prefix, account, label, mode, state)."""
+    rows = with_database(load_settings(), lambda db: service.list_keys(db, account))
+    table = Table("prefix", "account", "name", "mode", "created", "state")
+    for row in rows:
+        state = f"revoked {iso_from_us(row.revoked_at)}" if row.revoked_at else "active"
+        table.add_row(
+            row.prefix, row.account_name, row.name, row.mode, iso_from_us(row.created_at), state
+        )
+    Console().print(table)
+
+
+@app.command("revoke")
+def revoke(
+    key_prefix: Annotated[str, typer.Argument(help="The key, or its first characters.")],
+) -> None:
+    """Revoke a key at once."""
+    try:
+        row = with_database(load_settings(), lambda db: service.revoke_key(db, key_prefix))
+    except service.KeyOperationError as exc:
+        raise fail(str(exc)) from None
+    err.print(f"revoked {row.prefix}… of account {row.account_name!r}", highlight=False)

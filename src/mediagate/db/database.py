@@ -1,0 +1,51 @@
+"""The process-wide handle on the database: one engine, reads, writes and the fast path."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from mediagate.db import dialect
+from mediagate.db.urls import DatabaseURL
+
+
+class Database:
+    def __init__(self, url: DatabaseURL) -> None:
+        self.url = url
+        self.engine: AsyncEngine = dialect.create_engine(url)
+        self._fast: dialect.FastReader | None = None
+
+    @property
+    def backend(self) -> str:
+        return self.url.backend
+
+    @property
+    def fast(self) -> dialect.FastReader:
+        if self._fast is None:
+            raise RuntimeError("Database.open() was not awaited")
+        return self._fast
+
+    async def open(self) -> None:
+        if self._fast is None:
+            self._fast = await dialect.open_fast_reader(self.url)
+
+    async def close(self) -> None:
+        if self._fast is not None:
+            await self._fast.close()
+            self._fast = None
+        await self.engine.dispose()
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncConnection]:
+        async with self.engine.connect() as conn:
+            yield conn
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[AsyncConnection]:
+        """A transaction that commits on success and rolls back on error."""
+        async with self.engine.connect() as conn:
+            await conn.execution_options(**{dialect.WRITE_OPTION: True})
+            async with conn.begin():
+                yield conn

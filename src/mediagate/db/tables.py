@@ -1,0 +1,82 @@
+"""The schema, as SQLAlchemy Core tables. Migrations under `migrations/` create it.
+
+Timestamps are integer microseconds since the epoch (see `mediagate.core.clock`); JSON documents
+are stored as text written by orjson, so the read path can pass them through unparsed.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+metadata = MetaData()
+
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("name", String(200), nullable=False, unique=True),
+    Column("created_at", BigInteger, nullable=False),
+)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("account_id", String(40), ForeignKey("accounts.id"), nullable=False),
+    Column("name", String(200), nullable=False, server_default=""),
+    # The first characters of the key, kept to let people recognise and revoke it.
+    Column("prefix", String(32), nullable=False),
+    Column("key_hash", String(64), nullable=False, unique=True),
+    Column("mode", String(8), nullable=False),  # live | test
+    Column("created_at", BigInteger, nullable=False),
+    Column("revoked_at", BigInteger),
+    Index("ix_api_keys_prefix", "prefix"),
+    Index("ix_api_keys_account", "account_id"),
+)
+
+tasks = Table(
+    "tasks",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("account_id", String(40), ForeignKey("accounts.id"), nullable=False),
+    Column("key_id", String(40), nullable=False),
+    Column("sandbox", Integer, nullable=False, server_default="0"),
+    Column("type", String(16), nullable=False),
+    Column("model", String(100), nullable=False),
+    Column("provider", String(40), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("progress", Integer, nullable=False, server_default="0"),
+    Column("queue_position", Integer, nullable=False, server_default="-1"),
+    Column("eta_seconds", Integer, nullable=False, server_default="-1"),
+    # Money in millionths of the currency unit: exact sums, rendered as a JSON number.
+    Column("cost_micros", BigInteger, nullable=False, server_default="0"),
+    Column("input", Text, nullable=False),
+    Column("metadata", Text, nullable=False),
+    Column("result", Text),
+    Column("error_code", String(40)),
+    Column("error_message", Text),
+    Column("callback_url", Text),
+    Column("timeout_s", Integer, nullable=False),
+    Column("idempotency_key", String(255)),
+    Column("request_hash", String(64)),
+    Column("created_at", BigInteger, nullable=False),
+    Column("started_at", BigInteger),
+    Column("completed_at", BigInteger),
+    Column("updated_at", BigInteger, nullable=False),
+    # Listing: every filter is an equality on one column plus the keyset order.
+    Index("ix_tasks_account_created", "account_id", "created_at", "id"),
+    Index("ix_tasks_account_status_created", "account_id", "status", "created_at", "id"),
+    Index("ix_tasks_account_provider_created", "account_id", "provider", "created_at", "id"),
+    Index("ix_tasks_account_model_created", "account_id", "model", "created_at", "id"),
+    Index("ux_tasks_account_idempotency", "account_id", "idempotency_key", unique=True),
+)

@@ -1,0 +1,1 @@
+"""Tasks: creation, lookup, listing and cancel, as the public contract describes them."""

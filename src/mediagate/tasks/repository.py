@@ -1,0 +1,146 @@
+"""Every query on the tasks table."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, func, select, tuple_, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from mediagate.db.tables import tasks
+from mediagate.tasks.statuses import Status
+
+#: The columns of the public task object, in the order `serialize` reads them.
+PUBLIC_COLUMNS = (
+    tasks.c.id,
+    tasks.c.type,
+    tasks.c.status,
+    tasks.c.provider,
+    tasks.c.model,
+    tasks.c.progress,
+    tasks.c.queue_position,
+    tasks.c.eta_seconds,
+    tasks.c.cost_micros,
+    tasks.c.result,
+    tasks.c.error_code,
+    tasks.c.error_message,
+    tasks.c.created_at,
+    tasks.c.started_at,
+    tasks.c.completed_at,
+    tasks.c.metadata,
+)
+
+_NAMES = [c.name for c in PUBLIC_COLUMNS]
+ID = _NAMES.index("id")
+CREATED_AT = _NAMES.index("created_at")
+
+#: Authentication and lookup in one indexed statement, run on the raw driver (the hot path).
+#: No row: the key is unknown or revoked. A row of NULLs: no such task for this account, which
+#: answers exactly like a task of another account.
+GET_FOR_KEY_SQL = (
+    "SELECT "
+    + ", ".join(f"t.{c.name}" for c in PUBLIC_COLUMNS)
+    + " FROM api_keys k LEFT JOIN tasks t ON t.id = ? AND t.account_id = k.account_id"
+    " WHERE k.key_hash = ? AND k.revoked_at IS NULL"
+)
+
+
+@dataclass(frozen=True)
+class ListFilters:
+    status: str | None = None
+    provider: str | None = None
+    model: str | None = None
+    created_from: int | None = None  # inclusive, microseconds
+    created_before: int | None = None  # exclusive, microseconds
+    id_prefix: str | None = None
+
+
+async def insert(conn: AsyncConnection, values: dict[str, Any]) -> None:
+    await conn.execute(tasks.insert().values(**values))
+
+
+async def get(conn: AsyncConnection, account_id: str, task_id: str) -> Sequence[Any] | None:
+    return (
+        await conn.execute(
+            select(*PUBLIC_COLUMNS).where(tasks.c.id == task_id, tasks.c.account_id == account_id)
+        )
+    ).first()
+
+
+async def find_idempotent(
+    conn: AsyncConnection, account_id: str, key: str
+) -> tuple[str, str | None] | None:
+    """(task id, request fingerprint) of the task created earlier with this key."""
+    row = (
+        await conn.execute(
+            select(tasks.c.id, tasks.c.request_hash).where(
+                tasks.c.account_id == account_id, tasks.c.idempotency_key == key
+            )
+        )
+    ).first()
+    return (row[0], row[1]) if row else None
+
+
+def _conditions(account_id: str, f: ListFilters) -> list[ColumnElement[bool]]:
+    where: list[ColumnElement[bool]] = [tasks.c.account_id == account_id]
+    if f.status is not None:
+        where.append(tasks.c.status == f.status)
+    if f.provider is not None:
+        where.append(tasks.c.provider == f.provider)
+    if f.model is not None:
+        where.append(tasks.c.model == f.model)
+    if f.created_from is not None:
+        where.append(tasks.c.created_at >= f.created_from)
+    if f.created_before is not None:
+        where.append(tasks.c.created_at < f.created_before)
+    if f.id_prefix is not None:
+        # substr, not LIKE: ids are case-sensitive and SQLite's LIKE is not.
+        where.append(func.substr(tasks.c.id, 1, len(f.id_prefix)) == f.id_prefix)
+    return where
+
+
+async def page(
+    conn: AsyncConnection,
+    account_id: str,
+    filters: ListFilters,
+    *,
+    after: tuple[int, str] | None,
+    limit: int,
+) -> list[Sequence[Any]]:
+    """Up to `limit` tasks, newest first, strictly after the keyset position `after`."""
+    where = _conditions(account_id, filters)
+    if after is not None:
+        where.append(tuple_(tasks.c.created_at, tasks.c.id) < tuple_(*after))
+    query = (
+        select(*PUBLIC_COLUMNS)
+        .where(and_(*where))
+        .order_by(tasks.c.created_at.desc(), tasks.c.id.desc())
+        .limit(limit)
+    )
+    return list((await conn.execute(query)).all())
+
+
+async def count(conn: AsyncConnection, account_id: str, filters: ListFilters) -> int:
+    query = select(func.count()).select_from(tasks).where(and_(*_conditions(account_id, filters)))
+    return int(await conn.scalar(query) or 0)
+
+
+async def cancel_pending(conn: AsyncConnection, account_id: str, task_id: str, now: int) -> bool:
+    result = await conn.execute(
+        update(tasks)
+        .where(
+            tasks.c.id == task_id,
+            tasks.c.account_id == account_id,
+            tasks.c.status == Status.PENDING,
+        )
+        .values(
+            status=Status.CANCELLED,
+            completed_at=now,
+            updated_at=now,
+            queue_position=-1,
+            eta_seconds=-1,
+        )
+    )
+    return result.rowcount == 1

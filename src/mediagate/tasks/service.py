@@ -1,0 +1,194 @@
+"""Task operations behind the HTTP API: create (with idempotency), get, list, cancel."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy.exc import IntegrityError
+
+from mediagate.accounts.keys import hash_key
+from mediagate.accounts.repository import Principal
+from mediagate.catalog import CATALOG
+from mediagate.core import jsonutil
+from mediagate.core.clock import now_us
+from mediagate.core.errors import (
+    IdempotencyConflict,
+    InvalidParameter,
+    ModelNotFound,
+    TaskNotCancellable,
+    TaskNotFound,
+    Unauthorized,
+)
+from mediagate.core.ids import new_id
+from mediagate.db import Database
+from mediagate.tasks import cursor, repository
+from mediagate.tasks.repository import ListFilters
+from mediagate.tasks.schemas import CreateTaskRequest
+from mediagate.tasks.serialize import task_object
+from mediagate.tasks.statuses import FINAL, Status
+
+IDEMPOTENCY_KEY_MAX = 255
+
+
+@dataclass(frozen=True)
+class Created:
+    task: dict[str, Any]
+    replayed: bool
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[dict[str, Any]]
+    cursor: str | None
+    has_more: bool
+    total: int
+
+
+def validation_param(error: ValidationError, prefix: str = "") -> InvalidParameter:
+    """The first problem of a pydantic error, naming the parameter as the client wrote it."""
+    first = error.errors(include_url=False)[0]
+    loc = [str(part) for part in first["loc"] if part != "body"]
+    param = ".".join([prefix, *loc] if prefix else loc) or prefix or "body"
+    return InvalidParameter(param, first["msg"])
+
+
+def _fingerprint(request: CreateTaskRequest) -> str:
+    return hashlib.sha256(jsonutil.canonical(request.model_dump(mode="json"))).hexdigest()
+
+
+async def create(
+    db: Database,
+    principal: Principal,
+    request: CreateTaskRequest,
+    idempotency_key: str | None,
+) -> Created:
+    spec = CATALOG.get(request.model)
+    if spec is None:
+        raise ModelNotFound(
+            f"model {request.model!r} is not in the catalog; GET /api/v1/models lists them"
+        )
+    if spec.type != request.type:
+        raise InvalidParameter(
+            "type", f"model {spec.id!r} makes {spec.type!r} tasks, not {request.type!r}"
+        )
+    try:
+        normalised = spec.input_model.model_validate(request.input).model_dump(mode="json")
+    except ValidationError as exc:
+        raise validation_param(exc, "input") from None
+    if idempotency_key is not None:
+        _check_idempotency_key(idempotency_key)
+    fingerprint = _fingerprint(request) if idempotency_key is not None else None
+
+    if idempotency_key is not None:
+        replay = await _replay(db, principal, idempotency_key, fingerprint)
+        if replay is not None:
+            return replay
+    now = now_us()
+    values = {
+        "id": new_id("task"),
+        "account_id": principal.account_id,
+        "key_id": principal.key_id,
+        "sandbox": int(principal.sandbox),
+        "type": spec.type,
+        "model": spec.id,
+        "provider": spec.provider,
+        "status": Status.PENDING.value,
+        "input": jsonutil.dumps(normalised),
+        "metadata": jsonutil.dumps(request.metadata),
+        "callback_url": request.callback_url,
+        "timeout_s": request.timeout_s or spec.default_timeout_s,
+        "idempotency_key": idempotency_key,
+        "request_hash": fingerprint,
+        "created_at": now,
+        "updated_at": now,
+    }
+    try:
+        async with db.write() as conn:
+            await repository.insert(conn, values)
+            row = await repository.get(conn, principal.account_id, values["id"])
+    except IntegrityError:
+        # Another request with the same Idempotency-Key won the race.
+        if idempotency_key is not None:
+            replay = await _replay(db, principal, idempotency_key, fingerprint)
+            if replay is not None:
+                return replay
+        raise
+    assert row is not None
+    return Created(task_object(row), replayed=False)
+
+
+def _check_idempotency_key(key: str) -> None:
+    if not 1 <= len(key) <= IDEMPOTENCY_KEY_MAX or not key.isprintable() or not key.isascii():
+        raise InvalidParameter(
+            "Idempotency-Key", f"must be 1 to {IDEMPOTENCY_KEY_MAX} printable ASCII characters"
+        )
+
+
+async def _replay(
+    db: Database, principal: Principal, key: str, fingerprint: str | None
+) -> Created | None:
+    async with db.read() as conn:
+        found = await repository.find_idempotent(conn, principal.account_id, key)
+        if found is None:
+            return None
+        task_id, stored = found
+        if stored != fingerprint:
+            raise IdempotencyConflict(
+                "this Idempotency-Key was already used with a different request body"
+            )
+        row = await repository.get(conn, principal.account_id, task_id)
+    assert row is not None
+    return Created(task_object(row), replayed=True)
+
+
+async def get_for_key(db: Database, secret: str, task_id: str) -> dict[str, Any]:
+    """Authenticate and fetch in one statement (the hot path of `GET /api/v1/tasks/{id}`)."""
+    row = await db.fast.fetchrow(repository.GET_FOR_KEY_SQL, (task_id, hash_key(secret)))
+    if row is None:
+        raise Unauthorized("the API key is unknown or revoked")
+    if row[0] is None:
+        raise TaskNotFound()
+    return task_object(row)
+
+
+async def list_page(
+    db: Database,
+    principal: Principal,
+    filters: ListFilters,
+    *,
+    cursor_text: str | None,
+    limit: int,
+) -> Page:
+    after = cursor.decode(cursor_text) if cursor_text is not None else None
+    async with db.read() as conn:
+        rows = await repository.page(
+            conn, principal.account_id, filters, after=after, limit=limit + 1
+        )
+        total = await repository.count(conn, principal.account_id, filters)
+    has_more = len(rows) > limit
+    rows = rows[:limit]
+    next_cursor = (
+        cursor.encode(rows[-1][repository.CREATED_AT], rows[-1][repository.ID])
+        if has_more
+        else None
+    )
+    return Page([task_object(r, with_result=False) for r in rows], next_cursor, has_more, total)
+
+
+async def cancel(db: Database, principal: Principal, task_id: str) -> dict[str, Any]:
+    async with db.write() as conn:
+        cancelled = await repository.cancel_pending(conn, principal.account_id, task_id, now_us())
+        row = await repository.get(conn, principal.account_id, task_id)
+    if row is None:
+        raise TaskNotFound()
+    obj = task_object(row)
+    if cancelled:
+        return obj
+    if obj["status"] in FINAL:
+        raise TaskNotCancellable(
+            f"the task is already {obj['status']}; only unfinished tasks can be cancelled"
+        )
+    raise TaskNotCancellable(f"the task is {obj['status']}; it cannot be cancelled in that state")
