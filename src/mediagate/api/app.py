@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from mediagate import __version__
 from mediagate.api import errors
+from mediagate.api.fastpath import FastTaskReads
 from mediagate.api.limits import BodySizeLimit
 from mediagate.api.routes import health, models, tasks
 from mediagate.config import Settings
@@ -38,6 +39,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     errors.install(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(FastTaskReads)  # outermost of ours: the hot read skips everything else
     for module in (tasks, models, health):
         app.include_router(module.router)
     return app

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 import sqlite3
 from collections.abc import Sequence
@@ -87,26 +88,100 @@ def _numbered(sql: str) -> str:
     return _QMARK.sub(lambda _m: f"${next(counter)}", sql)
 
 
+async def _keep_session(_conn: asyncpg.Connection) -> None:
+    return None
+
+
 class PostgresFastReader:
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    """Point lookups on an asyncpg pool, batched under load.
+
+    Lookups that arrive while earlier ones are in flight are sent together as one statement
+    (`unnest(...) WITH ORDINALITY` joined LATERAL to the single-row statement), so a burst of
+    polls costs a few round trips instead of one each. A lookup that finds the pool idle goes
+    alone, as the plain prepared statement, with no added wait. Batched statements must take
+    text parameters only and return at most one row whose first column is never NULL.
+    """
+
+    def __init__(self, pool: asyncpg.Pool, *, max_batch: int = 64, max_inflight: int = 4) -> None:
         self._pool = pool
-        self._sql: dict[str, str] = {}
+        self._max_batch = max_batch
+        self._max_inflight = max_inflight
+        self._inflight = 0
+        self._pending: dict[str, list[tuple[Sequence[Any], asyncio.Future[Any]]]] = {}
+        self._single: dict[str, str] = {}
+        self._batched: dict[str, str] = {}
 
     @classmethod
     async def open(cls, dsn: str) -> PostgresFastReader:
         pool = await asyncpg.create_pool(
-            dsn, min_size=1, max_size=10, server_settings={"jit": "off"}
+            dsn,
+            min_size=1,
+            max_size=8,
+            server_settings={"jit": "off"},
+            # The pool runs only single read-only statements, which leave no session state
+            # behind: skip the reset query asyncpg would otherwise send on every release.
+            reset=_keep_session,
         )
         return cls(pool)
 
     async def fetchrow(self, sql: str, args: Sequence[Any]) -> Sequence[Any] | None:
-        text = self._sql.get(sql)
-        if text is None:
-            text = self._sql[sql] = _numbered(sql)
-        return await self._pool.fetchrow(text, *args)
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._pending.setdefault(sql, []).append((args, future))
+        if self._inflight < self._max_inflight:
+            self._inflight += 1
+            asyncio.get_running_loop().create_task(self._drain(sql))
+        return await future
+
+    async def _drain(self, sql: str) -> None:
+        try:
+            queue = self._pending[sql]
+            while queue:
+                batch = queue[: self._max_batch]
+                del queue[: self._max_batch]
+                try:
+                    rows = await self._run(sql, batch)
+                except Exception as exc:
+                    for _args, future in batch:
+                        if not future.done():
+                            future.set_exception(exc)
+                    continue
+                for (_args, future), row in zip(batch, rows, strict=True):
+                    if not future.done():
+                        future.set_result(row)
+        finally:
+            self._inflight -= 1
+
+    async def _run(
+        self, sql: str, batch: list[tuple[Sequence[Any], asyncio.Future[Any]]]
+    ) -> list[Sequence[Any] | None]:
+        async with self._pool.acquire() as conn:
+            if len(batch) == 1:
+                single = self._single.get(sql) or self._single.setdefault(sql, _numbered(sql))
+                return [await conn.fetchrow(single, *batch[0][0])]
+            batched = self._batched.get(sql) or self._batched.setdefault(sql, _batched(sql))
+            columns = list(zip(*(args for args, _f in batch), strict=True))
+            found: list[Sequence[Any] | None] = [None] * len(batch)
+            for record in await conn.fetch(batched, *columns):
+                if record[1] is not None:
+                    found[record[0] - 1] = tuple(record)[1:]
+            return found
 
     async def close(self) -> None:
         await self._pool.close()
+
+
+def _batched(sql: str) -> str:
+    """`sql` run once per element of text arrays $1..$n, each result row tagged with its
+    1-based position (column 0)."""
+    count = sql.count("?")
+    names = [f"p{i}" for i in range(1, count + 1)]
+    counter = iter(names)
+    inner = _QMARK.sub(lambda _m: f"q.{next(counter)}", sql)
+    arrays = ", ".join(f"${i}::text[]" for i in range(1, count + 1))
+    return (
+        f"SELECT q.n, r.* FROM unnest({arrays}) WITH ORDINALITY AS q({', '.join(names)}, n) "
+        f"LEFT JOIN LATERAL ({inner}) r ON true"
+    )
 
 
 class SqliteFastReader:

@@ -37,10 +37,10 @@ ID = _NAMES.index("id")
 CREATED_AT = _NAMES.index("created_at")
 
 #: Authentication and lookup in one indexed statement, run on the raw driver (the hot path).
-#: No row: the key is unknown or revoked. A row of NULLs: no such task for this account, which
-#: answers exactly like a task of another account.
+#: Column 0 is the key's account. No row: the key is unknown or revoked. Task columns all NULL:
+#: no such task for this account, which answers exactly like a task of another account.
 GET_FOR_KEY_SQL = (
-    "SELECT "
+    "SELECT k.account_id, "
     + ", ".join(f"t.{c.name}" for c in PUBLIC_COLUMNS)
     + " FROM api_keys k LEFT JOIN tasks t ON t.id = ? AND t.account_id = k.account_id"
     " WHERE k.key_hash = ? AND k.revoked_at IS NULL"

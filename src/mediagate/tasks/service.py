@@ -149,9 +149,9 @@ async def get_for_key(db: Database, secret: str, task_id: str) -> dict[str, Any]
     row = await db.fast.fetchrow(repository.GET_FOR_KEY_SQL, (task_id, hash_key(secret)))
     if row is None:
         raise Unauthorized("the API key is unknown or revoked")
-    if row[0] is None:
+    if row[1] is None:
         raise TaskNotFound()
-    return task_object(row)
+    return task_object(row[1:])
 
 
 async def list_page(

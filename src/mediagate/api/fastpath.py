@@ -1,0 +1,77 @@
+"""The hot read path: `GET /api/v1/tasks/{id}` answered in plain ASGI.
+
+Clients poll this endpoint more than all others together, so it skips the framework's routing,
+dependency injection and response classes: one header scan, one query that authenticates and
+looks up at once (`tasks.service.get_for_key`), one orjson encode. Every other request goes on
+to the FastAPI app unchanged. Errors are the same envelope the rest of the API answers.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import orjson
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from mediagate.core.errors import ServiceError, Unauthorized
+from mediagate.tasks import service
+
+log = logging.getLogger("mediagate.api")
+
+PREFIX = "/api/v1/tasks/"
+_JSON_HEADERS = [(b"content-type", b"application/json")]
+
+
+def bearer_from_headers(headers: list[tuple[bytes, bytes]]) -> str:
+    """The key of `Authorization: Bearer <key>`; 401 when missing or malformed."""
+    for name, value in headers:
+        if name == b"authorization":
+            scheme, _, secret = value.decode("latin-1").partition(" ")
+            secret = secret.strip()
+            if scheme.lower() != "bearer" or not secret:
+                raise Unauthorized(
+                    "malformed Authorization header; send 'Authorization: Bearer <key>'"
+                )
+            return secret
+    raise Unauthorized("missing Authorization header; send 'Authorization: Bearer <key>'")
+
+
+async def _send_json(send: Send, status: int, payload: dict) -> None:
+    body = orjson.dumps(payload)
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [*_JSON_HEADERS, (b"content-length", str(len(body)).encode())],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+class FastTaskReads:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "GET":
+            path: str = scope["path"]
+            task_id = path[len(PREFIX) :]
+            if path.startswith(PREFIX) and task_id and "/" not in task_id:
+                await self._get(scope, send, task_id)
+                return
+        await self.app(scope, receive, send)
+
+    async def _get(self, scope: Scope, send: Send, task_id: str) -> None:
+        try:
+            secret = bearer_from_headers(scope["headers"])
+            task = await service.get_for_key(scope["app"].state.db, secret, task_id)
+        except ServiceError as exc:
+            error = {"code": exc.code, "message": exc.message}
+            await _send_json(send, exc.status_code, {"success": False, "error": error})
+            return
+        except Exception:
+            log.exception("unhandled error on GET %s", scope["path"])
+            error = {"code": "INTERNAL_ERROR", "message": "internal error; see the server log"}
+            await _send_json(send, 500, {"success": False, "error": error})
+            return
+        await _send_json(send, 200, {"success": True, "data": task})
