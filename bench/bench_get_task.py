@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 import httpx
+
 from common import (
     WrkResult,
     fresh_postgres_database,
@@ -26,7 +27,6 @@ from common import (
     write_section,
     wrk,
 )
-
 from mediagate.accounts import service as accounts
 from mediagate.accounts.repository import Principal
 from mediagate.db import Database
@@ -64,17 +64,21 @@ def run_backend(name: str, url: str, data_dir: Path, seconds: int, rounds: int) 
         response.raise_for_status()
         body_file = data_dir / "body.json"
         body_file.write_bytes(response.content)
-        with uvicorn_server("bare_app:app", {"BENCH_BODY_FILE": str(body_file),
-                                             "PYTHONPATH": str(Path(__file__).parent)}) as bare:
+        with uvicorn_server(
+            "bare_app:app",
+            {"BENCH_BODY_FILE": str(body_file), "PYTHONPATH": str(Path(__file__).parent)},
+        ) as bare:
             for base in (bare, gate):  # warm-up
                 wrk(base + path, seconds=2, connections=CONNECTIONS, headers=headers)
             bare_runs: list[WrkResult] = []
             gate_runs: list[WrkResult] = []
             for _ in range(rounds):
-                bare_runs.append(wrk(bare + path, seconds=seconds, connections=CONNECTIONS,
-                                     headers=headers))
-                gate_runs.append(wrk(gate + path, seconds=seconds, connections=CONNECTIONS,
-                                     headers=headers))
+                bare_runs.append(
+                    wrk(bare + path, seconds=seconds, connections=CONNECTIONS, headers=headers)
+                )
+                gate_runs.append(
+                    wrk(gate + path, seconds=seconds, connections=CONNECTIONS, headers=headers)
+                )
     bare_rps = statistics.median(r.rps for r in bare_runs)
     gate_rps = statistics.median(r.rps for r in gate_runs)
     return {
@@ -101,8 +105,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         if args.backend in ("sqlite", "both"):
             d = Path(tmp) / "sqlite"
-            results.append(run_backend("SQLite", f"sqlite:///{d}/bench.db", d, args.seconds,
-                                       args.rounds))
+            results.append(
+                run_backend("SQLite", f"sqlite:///{d}/bench.db", d, args.seconds, args.rounds)
+            )
         if args.backend in ("postgresql", "both"):
             d = Path(tmp) / "pg"
             d.mkdir()

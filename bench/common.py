@@ -11,16 +11,18 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from collections.abc import Iterator
 
 import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "RESULTS.md"
-PG_ADMIN_URL = os.environ.get("MEDIAGATE_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+PG_ADMIN_URL = os.environ.get(
+    "MEDIAGATE_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
 
 
 def free_port() -> int:
@@ -56,8 +58,21 @@ def fresh_postgres_database(name: str) -> str:
 def uvicorn_server(app: str, env: dict[str, str], *, factory: bool = False) -> Iterator[str]:
     """Run `app` in its own uvicorn process (uvloop, httptools, no access log)."""
     port = free_port()
-    cmd = [sys.executable, "-m", "uvicorn", app, "--port", str(port), "--no-access-log",
-           "--log-level", "warning", "--loop", "uvloop", "--http", "httptools"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        app,
+        "--port",
+        str(port),
+        "--no-access-log",
+        "--log-level",
+        "warning",
+        "--loop",
+        "uvloop",
+        "--http",
+        "httptools",
+    ]
     if factory:
         cmd.append("--factory")
     proc = subprocess.Popen(cmd, env={**os.environ, **env}, cwd=ROOT)
@@ -99,7 +114,7 @@ def wrk(url: str, *, seconds: int, connections: int, headers: dict[str, str]) ->
     cmd = [require_wrk(), "-t1", f"-c{connections}", f"-d{seconds}s", "--latency"]
     for k, v in headers.items():
         cmd += ["-H", f"{k}: {v}"]
-    out = subprocess.run(cmd + [url], capture_output=True, text=True, check=True).stdout
+    out = subprocess.run([*cmd, url], capture_output=True, text=True, check=True).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     p50 = _ms(re.search(r"\s50%\s+(\S+)", out).group(1))
     p99 = _ms(re.search(r"\s99%\s+(\S+)", out).group(1))
@@ -123,16 +138,26 @@ def machine() -> str:
     except OSError:
         pass
     mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    return f"{platform.node()}: {os.cpu_count()} cores ({cpu}), {mem:.0f} GiB, Python {platform.python_version()}"
+    return (
+        f"{platform.node()}: {os.cpu_count()} cores ({cpu}), {mem:.0f} GiB, "
+        f"Python {platform.python_version()}"
+    )
 
 
 def write_section(name: str, body: str) -> None:
     """Replace (or append) the section between `<!-- name -->` markers in RESULTS.md."""
     start, end = f"<!-- {name} -->", f"<!-- /{name} -->"
-    text = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n\nFigures from the scripts in `bench/`, run by hand. Each compares against a baseline measured in the same run.\n"
+    text = (
+        RESULTS.read_text()
+        if RESULTS.exists()
+        else (
+            "# Benchmark results\n\nFigures from the scripts in `bench/`, run by hand. "
+            "Each compares against a baseline measured in the same run.\n"
+        )
+    )
     block = f"{start}\n{body.rstrip()}\n{end}"
     if start in text and end in text:
-        text = text[: text.index(start)] + block + text[text.index(end) + len(end):]
+        text = text[: text.index(start)] + block + text[text.index(end) + len(end) :]
     else:
         text = text.rstrip() + "\n\n" + block + "\n"
     RESULTS.write_text(text)

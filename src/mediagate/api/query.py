@@ -28,6 +28,8 @@ def _text(params: QueryParams, name: str, max_len: int) -> str | None:
         return None
     if not value or len(value) > max_len:
         raise InvalidParameter(name, f"must be 1 to {max_len} characters")
+    if not value.isprintable():
+        raise InvalidParameter(name, "must not contain control characters")
     return value
 
 

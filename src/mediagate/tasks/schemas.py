@@ -48,6 +48,8 @@ class CreateTaskRequest(BaseModel):
     def _callback_url(cls, value: str | None) -> str | None:
         if value is None:
             return None
+        if not value.isprintable() or " " in value:
+            raise ValueError("must not contain spaces or control characters")
         parts = urlsplit(value)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError("must be an absolute http:// or https:// URL")

@@ -22,7 +22,7 @@ from mediagate.core.errors import (
     TaskNotFound,
     Unauthorized,
 )
-from mediagate.core.ids import new_id
+from mediagate.core.ids import new_id, plausible_id
 from mediagate.db import Database
 from mediagate.tasks import cursor, repository
 from mediagate.tasks.repository import ListFilters
@@ -146,7 +146,9 @@ async def _replay(
 
 async def get_for_key(db: Database, secret: str, task_id: str) -> dict[str, Any]:
     """Authenticate and fetch in one statement (the hot path of `GET /api/v1/tasks/{id}`)."""
-    row = await db.fast.fetchrow(repository.GET_FOR_KEY_SQL, (task_id, hash_key(secret)))
+    # An implausible id still authenticates the key (401 before 404), then finds nothing.
+    lookup_id = task_id if plausible_id(task_id) else ""
+    row = await db.fast.fetchrow(repository.GET_FOR_KEY_SQL, (lookup_id, hash_key(secret)))
     if row is None:
         raise Unauthorized("the API key is unknown or revoked")
     if row[1] is None:
@@ -179,6 +181,8 @@ async def list_page(
 
 
 async def cancel(db: Database, principal: Principal, task_id: str) -> dict[str, Any]:
+    if not plausible_id(task_id):
+        raise TaskNotFound()
     async with db.write() as conn:
         cancelled = await repository.cancel_pending(conn, principal.account_id, task_id, now_us())
         row = await repository.get(conn, principal.account_id, task_id)
