@@ -28,8 +28,17 @@ _MODES = (
 )
 _PROGRESSIONS = ((0, 5, 3, 4), (0, 3, 4, 0), (0, 4, 5, 3), (5, 3, 0, 4), (0, 3, 0, 4), (0, 5, 1, 4))
 _FORMS = ("AABA", "ABAB", "AABB", "ABAC")
-_RHYTHMS = ((2, 2, 2, 2), (3, 1, 2, 2), (1, 1, 2, 4), (2, 1, 1, 2, 2), (4, 4), (2, 2, 4),
-            (3, 3, 2), (1, 1, 1, 1, 2, 2), (4, 2, 2))  # in eighth notes, 8 per bar
+_RHYTHMS = (
+    (2, 2, 2, 2),
+    (3, 1, 2, 2),
+    (1, 1, 2, 4),
+    (2, 1, 1, 2, 2),
+    (4, 4),
+    (2, 2, 4),
+    (3, 3, 2),
+    (1, 1, 1, 1, 2, 2),
+    (4, 2, 2),
+)  # in eighth notes, 8 per bar
 _TIMBRES = ((1.0, 0.25, 0.08), (1.0, 0.5, 0.3, 0.15), (1.0, 0.1, 0.02), (1.0, 0.0, 0.3, 0.0, 0.12))
 _BEATS = 4
 _EIGHTHS = 2 * _BEATS
@@ -146,8 +155,8 @@ class _Song:
         for semis in chord:
             tone = steady(midi_hz(self.root + 12 + semis), rate, bar_len, (1.0, 0.15))
             pad_src = list(map(operator.add, pad_src, tone))
-        env = envelope(bar_len, attack=int(0.25 * rate), release=int(0.3 * rate))
-        out = shaped(pad_src, env, 1300)
+        env = envelope(bar_len, attack=int(0.25 * rate), release=int(0.3 * rate), gain=1300)
+        out = shaped(pad_src, env)
         bass = self.root + chord[0] % 12
         for beat in range(0, _EIGHTHS, 4):  # half notes
             mix_into(out, beat * eighth, self._bass(bass, 4 * eighth))
@@ -179,8 +188,8 @@ class _Song:
             else:
                 partials, gain, decay = (1.0, 0.4, 0.1), 6500 / 1.5, 0.45
             tone = steady(midi_hz(midi), rate, length, partials)
-            env = envelope(length, int(0.01 * rate), int(0.04 * rate), decay_for(decay, rate))
-            cached = self._tones[key] = shaped(tone, env, gain)
+            env = envelope(length, int(0.01 * rate), int(0.04 * rate), decay_for(decay, rate), gain)
+            cached = self._tones[key] = shaped(tone, env)
         return cached
 
     def _drum_kit(self) -> tuple[list[int], list[int], list[int]]:
@@ -190,9 +199,9 @@ class _Song:
         for i in range(n):
             phase += math.tau * (48 + 90 * math.exp(-i / (0.03 * rate))) / rate
             kick_src.append(math.sin(phase))
-        kick = shaped(kick_src, envelope(n, 8, n // 2, decay_for(0.09, rate)), 6500)
+        kick = shaped(kick_src, envelope(n, 8, n // 2, decay_for(0.09, rate), 6500))
         n = int(0.12 * rate)
-        snare = shaped(noise(rng, n, 1), envelope(n, 8, n // 2, decay_for(0.05, rate)), 2200)
+        snare = shaped(noise(rng, n, 1), envelope(n, 8, n // 2, decay_for(0.05, rate), 2200))
         n = int(0.04 * rate)
-        hat = shaped(noise(rng, n, 2), envelope(n, 4, n // 2, decay_for(0.012, rate)), 1500)
+        hat = shaped(noise(rng, n, 2), envelope(n, 4, n // 2, decay_for(0.012, rate), 1500))
         return kick, snare, hat

@@ -27,7 +27,7 @@ def mix_into(buffer: list[int], at: int, clip: Sequence[int]) -> None:
 
 
 class Timeline:
-    """Overlap-add buffer: add clips at absolute sample positions, take finished samples in order."""
+    """Overlap-add buffer: add clips at absolute positions, take finished samples in order."""
 
     __slots__ = ("_buffer", "_origin")
 
@@ -101,6 +101,9 @@ def _mp3_sink(path: Path, sample_rate: int) -> Iterator[PcmSink]:
     with av.open(str(path), "w", format="mp3") as container:
         stream = container.add_stream(encoder, rate=sample_rate, layout="mono")
         stream.bit_rate = _MP3_BITRATE[sample_rate < 32_000]
+        stream.format = "s16p"  # mono s16p is our s16 layout: no sample conversion
+        if encoder == "libmp3lame":
+            stream.options = {"compression_level": "7"}  # LAME -q7: about 2x faster than default
         written = 0
 
         def write(samples: array) -> None:

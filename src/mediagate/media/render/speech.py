@@ -33,7 +33,7 @@ _VOWEL_CHARS = "aeiouy"
 _CONSONANTS = "bcdfghjklmnpqrstvwxz"
 _HISS, _BREATH, _PLOSIVE = set("szcxj"), set("fvh"), set("pbtdkgq")
 _LEVELS = 16
-_PEAK = 8000
+_PEAK = 12000
 _TOKEN = re.compile(r"[^\W\d_]+|[.,!?;:]")
 _SYLLABLE = re.compile(r"([^aeiouy]*)([aeiouy]+)")
 _MAX_TEXT = 2000
@@ -106,7 +106,8 @@ class _Voice:
             cursor = self._consonant(timeline, cursor, char, contour[0], 1.0)
         nucleus = syllable.nucleus
         length = self.seconds(
-            (0.16 if stressed else 0.11) * (1.3 if len(nucleus) > 1 else 1.0)
+            (0.16 if stressed else 0.11)
+            * (1.3 if len(nucleus) > 1 else 1.0)
             * self.rng.uniform(0.85, 1.15)
         )
         level = 1.0 if stressed else 0.8
@@ -120,12 +121,12 @@ class _Voice:
         self, timeline: Timeline, cursor: int, char: str, pitch: float, scale: float
     ) -> int:
         if char in _HISS:
-            return self._noise(timeline, cursor, self.seconds(0.085 * scale), self._hiss, 4000)
+            return self._noise(timeline, cursor, self.seconds(0.085 * scale), self._hiss, 6000)
         if char in _BREATH:
-            return self._noise(timeline, cursor, self.seconds(0.07 * scale), self._breath, 1800)
+            return self._noise(timeline, cursor, self.seconds(0.07 * scale), self._breath, 2700)
         if char in _PLOSIVE:
             cursor += self.seconds(0.035 * scale)  # closure
-            return self._noise(timeline, cursor, self.seconds(0.014), self._breath, 5000)
+            return self._noise(timeline, cursor, self.seconds(0.014), self._breath, 7500)
         length = self.seconds(0.06 * scale)
         self._voiced(timeline, cursor, length, ("m", "m"), (pitch, pitch), 0.5)
         return cursor + length
@@ -135,8 +136,8 @@ class _Voice:
     ) -> int:
         length = min(length, len(source))
         offset = self.rng.randrange(len(source) - length + 1)
-        env = envelope(length, attack=length // 5, release=length // 2)
-        timeline.add(cursor, shaped(source[offset : offset + length], env, gain))
+        env = envelope(length, attack=length // 5, release=length // 2, gain=gain)
+        timeline.add(cursor, shaped(source[offset : offset + length], env))
         return cursor + length
 
     def _voiced(

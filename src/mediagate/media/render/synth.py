@@ -47,9 +47,11 @@ def steady(freq: float, sample_rate: int, count: int, partials: tuple[float, ...
     return list(block * reps)[:count]
 
 
-def envelope(count: int, attack: int, release: int, decay: float = 1.0) -> list[float]:
-    """Linear attack, geometric decay (`decay` per sample), linear release to zero at the end."""
-    env = list(accumulate(repeat(decay, max(0, count - 1)), operator.mul, initial=1.0))[:count]
+def envelope(
+    count: int, attack: int, release: int, decay: float = 1.0, gain: float = 1.0
+) -> list[float]:
+    """Peak `gain`: linear attack, geometric decay (`decay` per sample), linear release to 0."""
+    env = list(accumulate(repeat(decay, max(0, count - 1)), operator.mul, initial=gain))[:count]
     attack = min(attack, count)
     if attack > 0:
         env[:attack] = [e * i / attack for i, e in enumerate(env[:attack])]
@@ -60,9 +62,9 @@ def envelope(count: int, attack: int, release: int, decay: float = 1.0) -> list[
     return env
 
 
-def shaped(samples: list[float], env: list[float], gain: float) -> list[int]:
-    """samples * env * gain, as ints."""
-    return [int(s * e * gain) for s, e in zip(samples, env, strict=True)]
+def shaped(samples: list[float], env: list[float]) -> list[int]:
+    """samples * env, as ints."""
+    return list(map(int, map(operator.mul, samples, env)))
 
 
 def decay_for(seconds: float, sample_rate: int) -> float:

@@ -44,16 +44,21 @@ class _Sprite:
     spin: float  # turns per second
 
     def draw(self, draw: ImageDraw.ImageDraw, t: float, w: int, h: int) -> None:
-        x = (self.center[0] + self.amplitude[0] * math.sin(math.tau * self.freq[0] * t
-                                                           + self.phase[0])) * w
-        y = (self.center[1] + self.amplitude[1] * math.sin(math.tau * self.freq[1] * t
-                                                           + self.phase[1])) * h
+        x = (
+            self.center[0]
+            + self.amplitude[0] * math.sin(math.tau * self.freq[0] * t + self.phase[0])
+        ) * w
+        y = (
+            self.center[1]
+            + self.amplitude[1] * math.sin(math.tau * self.freq[1] * t + self.phase[1])
+        ) * h
         r = self.radius * min(w, h)
         if self.kind == 0:
             draw.ellipse((x - r, y - r, x + r, y + r), fill=self.color)
         elif self.kind == 1:
-            draw.ellipse((x - r, y - r, x + r, y + r), outline=self.color,
-                         width=max(1, round(r * 0.25)))
+            draw.ellipse(
+                (x - r, y - r, x + r, y + r), outline=self.color, width=max(1, round(r * 0.25))
+            )
         else:
             draw.regular_polygon((x, y, r), self.sides, self.spin * 360.0 * t, fill=self.color)
 
@@ -96,8 +101,10 @@ def render_video(
     bar_color = (*colors[-1], 200)
 
     encoder = h264_encoder()
-    with atomic_output(path) as tmp, av.open(str(tmp), "w", format="mp4",
-                                             options={"movflags": "+faststart"}) as container:
+    with (
+        atomic_output(path) as tmp,
+        av.open(str(tmp), "w", format="mp4", options={"movflags": "+faststart"}) as container,
+    ):
         stream = container.add_stream(encoder, rate=fps)
         stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
         ctx = stream.codec_context
@@ -117,8 +124,9 @@ def render_video(
                 sprite.draw(draw, t, width, height)
             # A time bar along the bottom edge keeps even slow scenes visibly moving.
             bar_h = max(2, height // 60)
-            draw.rectangle((0, height - bar_h, (index + 1) * width // frames, height),
-                           fill=bar_color)
+            draw.rectangle(
+                (0, height - bar_h, (index + 1) * width // frames, height), fill=bar_color
+            )
             frame = _to_yuv(picture)
             frame.pts, frame.time_base = index, time_base
             container.mux(stream.encode(frame))
