@@ -72,8 +72,8 @@ def _admin(coro_fn: Callable[[asyncpg.Connection], Awaitable[Any]]) -> Any:
     return asyncio.run(run())
 
 
-@pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
+def _create_postgres_database() -> str:
+    """A new, empty database on the test server; its URL. Fails the run under CI if unreachable."""
     name = f"mediagate_test_{os.getpid()}_{secrets.token_hex(3)}"
     try:
         _admin(lambda c: c.execute(f'CREATE DATABASE "{name}"'))
@@ -82,8 +82,30 @@ def postgres_url() -> Iterator[str]:
         if os.environ.get("CI"):
             pytest.fail(message)
         pytest.skip(message)
-    yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    return PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+
+
+def _drop_postgres_database(url: str) -> None:
+    name = url.rsplit("/", 1)[1]
     _admin(lambda c: c.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    url = _create_postgres_database()
+    yield url
+    _drop_postgres_database(url)
+
+
+@pytest.fixture(params=BACKENDS)
+def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A URL of a database with no schema yet, on each backend (for migration and CLI tests)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path}/empty.db"
+        return
+    url = _create_postgres_database()
+    yield url
+    _drop_postgres_database(url)
 
 
 @pytest.fixture(scope="session")

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 from typing import Any
 
 from mediagate.core import jsonutil
@@ -72,3 +75,29 @@ async def insert_tasks(
             )
             ids.append(task_id)
     return ids
+
+
+def cli_env(**settings: str) -> dict[str, str]:
+    """The environment for a `mediagate` subprocess: ours without MEDIAGATE_*, plus `settings`."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MEDIAGATE_")}
+    env.update({f"MEDIAGATE_{k.upper()}": v for k, v in settings.items()})
+    return env
+
+
+def run_cli(*args: str, env: dict[str, str], timeout: float = 60) -> subprocess.CompletedProcess:
+    """Run the installed `mediagate` command (as a user would) and capture its output."""
+    return subprocess.run(
+        [sys.executable, "-m", "mediagate", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def assert_clean_failure(proc: subprocess.CompletedProcess, *needles: str) -> None:
+    """A non-zero exit with a short message on stderr, and never a traceback."""
+    assert proc.returncode != 0, proc
+    assert "Traceback" not in proc.stderr, proc.stderr
+    for needle in needles:
+        assert needle in proc.stderr, proc.stderr

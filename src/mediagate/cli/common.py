@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 
 from mediagate.config import Settings
@@ -23,7 +24,13 @@ def fail(message: str, code: int = 1) -> typer.Exit:
 
 
 def load_settings() -> Settings:
-    settings = Settings()
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"MEDIAGATE_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors()
+        )
+        raise fail(f"bad configuration: {problems}") from None
     try:
         settings.database  # noqa: B018 - parse the URL now, to fail with a clear message
     except DatabaseURLError as exc:

@@ -41,15 +41,30 @@ def create(
 def list_(
     account: Annotated[str | None, typer.Option(help="Only this account's keys.")] = None,
 ) -> None:
-    """List keys (prefix, account, label, mode, state)."""
+    """List keys: a table on a terminal, tab-separated lines when piped."""
     rows = with_database(load_settings(), lambda db: service.list_keys(db, account))
-    table = Table("prefix", "account", "name", "mode", "created", "state")
-    for row in rows:
-        state = f"revoked {iso_from_us(row.revoked_at)}" if row.revoked_at else "active"
-        table.add_row(
-            row.prefix, row.account_name, row.name, row.mode, iso_from_us(row.created_at), state
+    header = ("prefix", "account", "name", "mode", "created", "state")
+    lines = [
+        (
+            row.prefix,
+            row.account_name,
+            row.name,
+            row.mode,
+            iso_from_us(row.created_at),
+            f"revoked {iso_from_us(row.revoked_at)}" if row.revoked_at else "active",
         )
-    Console().print(table)
+        for row in rows
+    ]
+    out = Console()
+    if not out.is_terminal:
+        print("\t".join(header))
+        for line in lines:
+            print("\t".join(line))
+        return
+    table = Table(*header)
+    for line in lines:
+        table.add_row(*line)
+    out.print(table)
 
 
 @app.command("revoke")
