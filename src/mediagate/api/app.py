@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -14,6 +16,7 @@ from mediagate.api.limits import BodySizeLimit
 from mediagate.api.routes import health, models, tasks
 from mediagate.config import Settings
 from mediagate.db import Database
+from mediagate.tasks import housekeeping
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -25,9 +28,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         db = Database(settings.database)
         await db.open()
         app.state.db = db
+        upkeep = asyncio.create_task(housekeeping.run_forever(db), name="task-count-compactor")
         try:
             yield
         finally:
+            upkeep.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await upkeep
             await db.close()
 
     app = FastAPI(

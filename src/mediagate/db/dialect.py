@@ -2,6 +2,7 @@
 
 - engine options and connection set-up (SQLite: WAL, busy timeout, `BEGIN IMMEDIATE` for writes);
 - the lock that keeps two processes from migrating at once (PostgreSQL advisory lock);
+- folding the listing-total deltas into their counts (`compact_task_counts`);
 - the fast read path: a raw-driver point lookup for the hottest request, skipping the ORM layer.
   On PostgreSQL it is an asyncpg pool with prepared statements; on SQLite a read-only sqlite3
   connection queried on the event loop itself (a primary-key read in WAL mode takes microseconds
@@ -19,13 +20,14 @@ from typing import Any, Protocol
 import asyncpg
 from sqlalchemy import event
 from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from mediagate.db.urls import DatabaseURL
 
 WRITE_OPTION = "mediagate_write"
 SQLITE_BUSY_TIMEOUT_MS = 5000
 _MIGRATION_LOCK_KEY = 0x6D656469  # "medi"
+_COMPACTION_LOCK_KEY = 0x636E7473  # "cnts"
 
 
 def create_engine(url: DatabaseURL) -> AsyncEngine:
@@ -71,6 +73,47 @@ def lock_for_migrations(connection: Connection) -> None:
     """Serialise concurrent migrations (several `serve` processes starting at once)."""
     if connection.dialect.name == "postgresql":
         connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_MIGRATION_LOCK_KEY})")
+
+
+_COUNT_KEYS = "account_id, day, status, model, provider"
+_UPSERT_COUNTS = (
+    f"INSERT INTO task_counts ({_COUNT_KEYS}, n) SELECT {_COUNT_KEYS}, sum(n) FROM {{source}} "
+    f"GROUP BY {_COUNT_KEYS} ORDER BY {_COUNT_KEYS} "
+    f"ON CONFLICT ({_COUNT_KEYS}) DO UPDATE SET n = task_counts.n + excluded.n"
+)
+_PG_COMPACT = (
+    "WITH moved AS (DELETE FROM task_count_deltas WHERE seq IN "
+    "(SELECT seq FROM task_count_deltas ORDER BY seq LIMIT $1) "
+    f"RETURNING {_COUNT_KEYS}, n) " + _UPSERT_COUNTS.format(source="moved")
+)
+
+
+async def compact_task_counts(conn: AsyncConnection, batch: int = 50_000) -> int:
+    """Fold up to `batch` count deltas into `task_counts` (inside the caller's write
+    transaction); returns how many count rows changed. Safe to run from many processes."""
+    if conn.dialect.name == "postgresql":
+        # One statement is one snapshot: exactly the deltas it deletes are the ones it adds.
+        # The lock keeps two compactors from queueing on each other's rows.
+        locked = await conn.exec_driver_sql(
+            f"SELECT pg_try_advisory_xact_lock({_COMPACTION_LOCK_KEY})"
+        )
+        if not locked.scalar():
+            return 0
+        result = await conn.exec_driver_sql(_PG_COMPACT, (batch,))
+        return result.rowcount
+    # SQLite: the write transaction is the only writer, so the statements see one state.
+    upto = (
+        await conn.exec_driver_sql(
+            "SELECT max(seq) FROM (SELECT seq FROM task_count_deltas ORDER BY seq LIMIT ?)",
+            (batch,),
+        )
+    ).scalar()
+    if upto is None:
+        return 0
+    source = f"task_count_deltas WHERE seq <= {int(upto)}"
+    result = await conn.exec_driver_sql(_UPSERT_COUNTS.format(source=source))
+    await conn.exec_driver_sql("DELETE FROM task_count_deltas WHERE seq <= ?", (upto,))
+    return result.rowcount
 
 
 class FastReader(Protocol):

@@ -80,3 +80,34 @@ tasks = Table(
     Index("ix_tasks_account_model_created", "account_id", "model", "created_at", "id"),
     Index("ux_tasks_account_idempotency", "account_id", "idempotency_key", unique=True),
 )
+
+# Listing totals. Counting the matching rows of `tasks` costs time in proportion to the
+# matches (a million tasks: hundreds of milliseconds), so totals are kept as counts per
+# (account, UTC day of creation, status, model, provider). Triggers on `tasks` append +1/-1
+# rows to `task_count_deltas` (append-only: concurrent writers never contend on a counter row);
+# a compactor folds them into `task_counts`. A total is the sum over both tables.
+COUNT_DAY_US = 86_400_000_000
+
+task_counts = Table(
+    "task_counts",
+    metadata,
+    Column("account_id", String(40), primary_key=True),
+    Column("day", BigInteger, primary_key=True),
+    Column("status", String(16), primary_key=True),
+    Column("model", String(100), primary_key=True),
+    Column("provider", String(40), primary_key=True),
+    Column("n", BigInteger, nullable=False),
+)
+
+task_count_deltas = Table(
+    "task_count_deltas",
+    metadata,
+    Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("account_id", String(40), nullable=False),
+    Column("day", BigInteger, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("model", String(100), nullable=False),
+    Column("provider", String(40), nullable=False),
+    Column("n", Integer, nullable=False),
+    Index("ix_task_count_deltas_account", "account_id"),
+)

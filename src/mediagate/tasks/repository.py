@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, select, tuple_, update
+from sqlalchemy import ColumnElement, and_, func, select, tuple_, union_all, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from mediagate.db.tables import tasks
+from mediagate.db.tables import COUNT_DAY_US, task_count_deltas, task_counts, tasks
 from mediagate.tasks.statuses import Status
 
 #: The columns of the public task object, in the order `serialize` reads them.
@@ -122,9 +122,51 @@ async def page(
     return list((await conn.execute(query)).all())
 
 
-async def count(conn: AsyncConnection, account_id: str, filters: ListFilters) -> int:
-    query = select(func.count()).select_from(tasks).where(and_(*_conditions(account_id, filters)))
+async def count(conn: AsyncConnection, account_id: str, f: ListFilters) -> int:
+    """How many tasks match `f`: from the per-day counts for whole days, exactly for the rest.
+
+    Only a search (an id prefix) and the partial days at the edges of a date range count rows
+    of `tasks`; everything else sums a few count rows, whatever the number of tasks.
+    """
+    if f.id_prefix is not None:
+        return await _count_rows(conn, account_id, f)
+    lo, hi = f.created_from, f.created_before
+    first_day = None if lo is None else -(-lo // COUNT_DAY_US)  # first day starting at or after lo
+    end_day = None if hi is None else hi // COUNT_DAY_US  # first day not ending before hi
+    if first_day is not None and end_day is not None and first_day >= end_day:
+        return await _count_rows(conn, account_id, f)  # the range lies within two days
+    total = await _count_days(conn, account_id, f, first_day, end_day)
+    if lo is not None and first_day is not None and lo < first_day * COUNT_DAY_US:
+        edge = replace(f, created_before=first_day * COUNT_DAY_US)
+        total += await _count_rows(conn, account_id, edge)
+    if hi is not None and end_day is not None and end_day * COUNT_DAY_US < hi:
+        edge = replace(f, created_from=end_day * COUNT_DAY_US)
+        total += await _count_rows(conn, account_id, edge)
+    return total
+
+
+async def _count_rows(conn: AsyncConnection, account_id: str, f: ListFilters) -> int:
+    query = select(func.count()).select_from(tasks).where(and_(*_conditions(account_id, f)))
     return int(await conn.scalar(query) or 0)
+
+
+async def _count_days(
+    conn: AsyncConnection, account_id: str, f: ListFilters, first: int | None, end: int | None
+) -> int:
+    """Sum of the counts (compacted and pending deltas) of days in [first, end)."""
+    parts = []
+    for table in (task_counts, task_count_deltas):
+        where = [table.c.account_id == account_id]
+        for column, value in (("status", f.status), ("provider", f.provider), ("model", f.model)):
+            if value is not None:
+                where.append(table.c[column] == value)
+        if first is not None:
+            where.append(table.c.day >= first)
+        if end is not None:
+            where.append(table.c.day < end)
+        parts.append(select(table.c.n).where(*where))
+    both = union_all(*parts).subquery()
+    return int(await conn.scalar(select(func.coalesce(func.sum(both.c.n), 0))) or 0)
 
 
 async def cancel_pending(conn: AsyncConnection, account_id: str, task_id: str, now: int) -> bool:
