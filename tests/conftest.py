@@ -184,7 +184,7 @@ def live(
     backend = request.param
     url = database_urls(backend)
     data_dir = tmp_path_factory.mktemp(f"data-{backend}")
-    settings = Settings(database_url=url, data_dir=data_dir)
+    settings = Settings(database_url=url, data_dir=data_dir, workers=0)
     server, thread, base_url = _serve(create_app(settings))
     db = Database(settings.database)
     loop_thread.run(db.open())
@@ -222,3 +222,67 @@ def other(live: Live) -> Iterator[Caller]:
     key = live.new_key()
     with live.client(key.secret) as http:
         yield Caller(live, key, http)
+
+
+@dataclass
+class EngineLive:
+    """A server running the API and the engine (scripted and local providers) on its own
+    database, so its workers never pick up other tests' tasks."""
+
+    backend: str
+    url: str
+    base_url: str
+    data_dir: Path
+    key: str
+
+    def client(self) -> httpx.Client:
+        return httpx.Client(
+            base_url=self.base_url, headers={"Authorization": f"Bearer {self.key}"}, timeout=30
+        )
+
+    @property
+    def scripted_root(self) -> Path:
+        return self.data_dir / "scripted"
+
+
+def engine_settings(url: str, data_dir: Path, **extra: Any) -> Settings:
+    return Settings(
+        database_url=url,
+        data_dir=data_dir,
+        workers=8,
+        lease_seconds=2,
+        idle_poll_seconds=0.5,
+        max_attempts=3,
+        provider_plugins=["scripted_provider:make"],
+        **extra,
+    )
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def engine_live(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[EngineLive]:
+    backend = request.param
+    data_dir = tmp_path_factory.mktemp(f"engine-{backend}")
+    if backend == "sqlite":
+        url = f"sqlite:///{data_dir}/mediagate.db"
+    else:
+        url = _create_postgres_database()
+    upgrade(parse_database_url(url))
+    settings = engine_settings(url, data_dir)
+    server, thread, base_url = _serve(create_app(settings))
+
+    async def make_key() -> str:
+        db = Database(settings.database)
+        try:
+            return (await accounts.create_key(db, account="engine-tests")).secret
+        finally:
+            await db.close()
+
+    try:
+        yield EngineLive(backend, url, base_url, data_dir, asyncio.run(make_key()))
+    finally:
+        server.should_exit = True
+        thread.join(15)
+        if backend == "postgresql":
+            _drop_postgres_database(url)

@@ -30,7 +30,9 @@ def error_of(response: Any) -> dict[str, Any]:
     return body["error"]
 
 
-_RESULT = jsonutil.dumps([{"url": "stored", "format": "png", "size_bytes": 10}])
+_RESULT = jsonutil.dumps(
+    [{"key": "acct/task/0.png", "format": "png", "content_type": "image/png", "size_bytes": 10}]
+)
 
 
 async def insert_tasks(
@@ -101,3 +103,25 @@ def assert_clean_failure(proc: subprocess.CompletedProcess, *needles: str) -> No
     assert "Traceback" not in proc.stderr, proc.stderr
     for needle in needles:
         assert needle in proc.stderr, proc.stderr
+
+
+FINAL = {"succeeded", "failed", "cancelled", "expired"}
+
+
+def wait_for(http: Any, task_id: str, until: set[str] = FINAL, timeout: float = 30) -> dict:
+    """Poll GET /api/v1/tasks/{id} until its status is in `until`; returns the task object,
+    with `seen` (every status observed, in order) added."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    seen: list[str] = []
+    while True:
+        task = http.get(f"/api/v1/tasks/{task_id}").json()["data"]
+        if not seen or seen[-1] != task["status"]:
+            seen.append(task["status"])
+        if task["status"] in until:
+            task["seen"] = seen
+            return task
+        if time.monotonic() > deadline:
+            raise AssertionError(f"task {task_id} still {task['status']} after {timeout}s: {seen}")
+        time.sleep(0.02)

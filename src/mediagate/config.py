@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from functools import cached_property
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from mediagate.db.urls import DatabaseURL, parse_database_url
@@ -23,6 +24,41 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, ge=1, le=65535)
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     log_level: str = "info"
+
+    # The engine.
+    workers: int = Field(default=16, ge=0, description="Concurrent task steps per process.")
+    lease_seconds: float = Field(default=30.0, ge=1, le=3600)
+    idle_poll_seconds: float = Field(default=2.0, gt=0, le=60)
+    max_attempts: int = Field(default=6, ge=1, le=100, description="Tries of one step.")
+    provider_concurrency: dict[str, int] = Field(
+        default_factory=dict,
+        description='Concurrent provider calls per process, e.g. {"kling": 4}; default 16.',
+    )
+    max_result_bytes: int = Field(default=2 * 1024**3, ge=1024)
+    provider_plugins: list[str] = Field(
+        default_factory=list,
+        description='Extra providers, as ["package.module:factory"]; factory(settings) -> '
+        "Provider. Loaded by API and worker processes alike, so both know their models.",
+    )
+
+    # Results.
+    public_url: str | None = Field(
+        default=None,
+        description="How clients reach the gateway (https://media.example.com), for result URLs; "
+        "default: the URL of each request.",
+    )
+    files_dir: Path | None = Field(
+        default=None, description="Local result files; default data_dir/files."
+    )
+    s3_bucket: str | None = Field(default=None, description="Store results in this S3 bucket.")
+    s3_endpoint_url: str | None = None
+    s3_region: str = "us-east-1"
+    s3_access_key_id: str | None = None
+    s3_secret_access_key: SecretStr | None = None
+    s3_prefix: str = ""
+    s3_path_style: bool | None = None
+    url_ttl_seconds: int = Field(default=900, ge=1, le=7 * 86400)
+    result_retention: timedelta = Field(default=timedelta(days=7))
 
     @cached_property
     def database(self) -> DatabaseURL:

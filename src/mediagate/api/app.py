@@ -13,10 +13,15 @@ from mediagate import __version__
 from mediagate.api import errors
 from mediagate.api.fastpath import FastTaskReads
 from mediagate.api.limits import BodySizeLimit
-from mediagate.api.routes import health, models, tasks
+from mediagate.api.routes import files, health, metrics, models, tasks
 from mediagate.config import Settings
 from mediagate.db import Database
+from mediagate.engine.runtime import Engine
+from mediagate.engine.wakeup import Wakeup
+from mediagate.providers.registry import build_providers, load_plugins
+from mediagate.storage.factory import build_storage
 from mediagate.tasks import housekeeping
+from mediagate.tasks.results import ResultLinks
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -28,13 +33,31 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         db = Database(settings.database)
         await db.open()
         app.state.db = db
-        upkeep = asyncio.create_task(housekeeping.run_forever(db), name="task-count-compactor")
+        app.state.wakeup = Wakeup()
+        storage = await build_storage(settings, db)
+        app.state.storage = storage
+        app.state.results = ResultLinks(storage, settings.url_ttl_seconds, settings.public_url)
+        engine = None
+        if settings.workers > 0:
+            engine = Engine(settings, db, storage, build_providers(settings), app.state.wakeup)
+            await engine.start()
+        else:
+            load_plugins(settings)  # the API alone still knows plugin providers' models
+        upkeep = asyncio.create_task(
+            housekeeping.run_forever(
+                db, storage, int(settings.result_retention.total_seconds() * 1_000_000)
+            ),
+            name="task-count-compactor",
+        )
         try:
             yield
         finally:
             upkeep.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await upkeep
+            if engine is not None:
+                await engine.stop()
+            await storage.aclose()
             await db.close()
 
     app = FastAPI(
@@ -47,6 +70,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     errors.install(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(FastTaskReads)  # outermost of ours: the hot read skips everything else
-    for module in (tasks, models, health):
+    for module in (tasks, models, files, health, metrics):
         app.include_router(module.router)
     return app

@@ -13,6 +13,7 @@ import logging
 import orjson
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from mediagate.api.links import linker_for
 from mediagate.core.errors import ServiceError, Unauthorized
 from mediagate.tasks import service
 
@@ -64,7 +65,9 @@ class FastTaskReads:
     async def _get(self, scope: Scope, send: Send, task_id: str) -> None:
         try:
             secret = bearer_from_headers(scope["headers"])
-            task = await service.get_for_key(scope["app"].state.db, secret, task_id)
+            task = await service.get_for_key(
+                scope["app"].state.db, secret, task_id, linker_for(scope)
+            )
         except ServiceError as exc:
             error = {"code": exc.code, "message": exc.message}
             await _send_json(send, exc.status_code, {"success": False, "error": error})

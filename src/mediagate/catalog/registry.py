@@ -16,6 +16,14 @@ class Catalog:
                 raise ValueError(f"duplicate model id {spec.id!r}")
             self._models[spec.id] = spec
 
+    def register(self, models: Iterable[ModelSpec]) -> None:
+        """Add models (a provider plugin's); the same spec again is a no-op, a clash an error."""
+        for spec in models:
+            known = self._models.get(spec.id)
+            if known is not None and known != spec:
+                raise ValueError(f"model id {spec.id!r} is already served by {known.provider}")
+            self._models[spec.id] = spec
+
     def get(self, model_id: str) -> ModelSpec | None:
         return self._models.get(model_id)
 

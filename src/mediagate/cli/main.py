@@ -1,10 +1,10 @@
-"""`mediagate`: serve, keys, db."""
+"""`mediagate`: serve, worker, keys, db."""
 
 from __future__ import annotations
 
 import typer
 
-from mediagate.cli import db, keys, serve
+from mediagate.cli import db, keys, serve, worker
 
 app = typer.Typer(
     name="mediagate",
@@ -14,5 +14,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.command("serve")(serve.serve)
+app.command("worker")(worker.worker)
 app.add_typer(keys.app, name="keys")
 app.add_typer(db.app, name="db")

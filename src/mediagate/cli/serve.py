@@ -13,16 +13,23 @@ def serve(
     host: Annotated[str | None, typer.Option(help="Interface to bind (MEDIAGATE_HOST).")] = None,
     port: Annotated[int | None, typer.Option(help="Port (MEDIAGATE_PORT).")] = None,
     workers: Annotated[
-        int, typer.Option(min=0, help="Task workers in this process; 0 runs the API alone.")
-    ] = 1,
+        int | None,
+        typer.Option(
+            min=0,
+            help="Concurrent task steps in this process (MEDIAGATE_WORKERS, default 16); "
+            "0 runs the API alone.",
+        ),
+    ] = None,
 ) -> None:
-    """Run the API (and, with the engine, task workers), schema brought up to date first."""
+    """Run the API and task workers in one process, schema brought up to date first."""
     import uvicorn
 
     from mediagate.api import create_app
     from mediagate.db.migrate import upgrade
 
     settings = load_settings()
+    if workers is not None:
+        settings = settings.model_copy(update={"workers": workers})
     upgrade(settings.database)
     bind_host = host or settings.host
     bind_port = port or settings.port

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from typing import Any, Protocol
 
 import asyncpg
-from sqlalchemy import event
+from sqlalchemy import Select, event
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
@@ -114,6 +114,24 @@ async def compact_task_counts(conn: AsyncConnection, batch: int = 50_000) -> int
     result = await conn.exec_driver_sql(_UPSERT_COUNTS.format(source=source))
     await conn.exec_driver_sql("DELETE FROM task_count_deltas WHERE seq <= ?", (upto,))
     return result.rowcount
+
+
+def skip_locked(query: Select, conn: AsyncConnection) -> Select:
+    """The claim's candidate rows: locked and skipped when others hold them (PostgreSQL); on
+    SQLite the write transaction is the only writer, so plain rows are enough."""
+    if conn.dialect.name == "postgresql":
+        return query.with_for_update(skip_locked=True)
+    return query
+
+
+TASKS_CHANNEL = "mediagate_tasks"
+
+
+async def notify_workers(conn: AsyncConnection) -> None:
+    """Wake workers in other processes when this transaction commits (PostgreSQL NOTIFY);
+    SQLite has no such thing, and its workers poll (in-process ones get an event)."""
+    if conn.dialect.name == "postgresql":
+        await conn.exec_driver_sql(f"NOTIFY {TASKS_CHANNEL}")
 
 
 class FastReader(Protocol):

@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    text,
 )
 
 metadata = MetaData()
@@ -73,6 +74,31 @@ tasks = Table(
     Column("started_at", BigInteger),
     Column("completed_at", BigInteger),
     Column("updated_at", BigInteger, nullable=False),
+    # The engine's bookkeeping (never shown to clients). A task is due when `run_at` has come
+    # and no live lease covers it; `run_at` is NULL once the task is final.
+    Column("run_at", BigInteger),
+    Column("lease_owner", String(64)),
+    Column("lease_expires_at", BigInteger),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("polls", Integer, nullable=False, server_default="0"),
+    Column("client_ref", String(64)),
+    Column("submit_started_at", BigInteger),
+    Column("provider_job_id", String(200)),
+    Column("cancel_requested", Integer, nullable=False, server_default="0"),
+    Column("deadline_at", BigInteger),
+    Column("last_error", Text),
+    Index(
+        "ix_tasks_succeeded_completed",
+        "completed_at",
+        postgresql_where=text("status = 'succeeded'"),
+        sqlite_where=text("status = 'succeeded'"),
+    ),
+    Index(
+        "ix_tasks_due",
+        "run_at",
+        postgresql_where=text("run_at IS NOT NULL"),
+        sqlite_where=text("run_at IS NOT NULL"),
+    ),
     # Listing: every filter is an equality on one column plus the keyset order.
     Index("ix_tasks_account_created", "account_id", "created_at", "id"),
     Index("ix_tasks_account_status_created", "account_id", "status", "created_at", "id"),
@@ -110,4 +136,14 @@ task_count_deltas = Table(
     Column("provider", String(40), nullable=False),
     Column("n", Integer, nullable=False),
     Index("ix_task_count_deltas_account", "account_id"),
+)
+
+#: Secrets the gateway makes for itself on first start (the URL-signing key), shared by every
+#: process on the database.
+gateway_secrets = Table(
+    "gateway_secrets",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
 )

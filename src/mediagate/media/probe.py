@@ -10,6 +10,7 @@ from pathlib import Path
 import av
 from PIL import Image
 
+from .containers import check_complete
 from .glb import read_glb_document
 from .sniff import sniff
 
@@ -65,6 +66,11 @@ def probe(path: str | os.PathLike[str]) -> MediaInfo:
             except ValueError as exc:
                 raise UnsupportedMedia(f"{path.name}: invalid GLB: {exc}") from None
             return MediaInfo(fmt, MIME_TYPES[fmt], size)
+        if fmt is not None:
+            try:
+                check_complete(fh, fmt, size)
+            except ValueError as exc:
+                raise UnsupportedMedia(f"{path.name}: corrupt {fmt}: {exc}") from None
     if fmt is None:
         raise UnsupportedMedia(f"{path.name}: unrecognised content (no known magic bytes)")
     if fmt in _PIL_FORMATS:
@@ -123,9 +129,14 @@ def _measure(
     # first packets (proving it is real media).
     first = last = None
     decoded = False
+    packets = 0
     for count, packet in enumerate(container.demux(stream)):
         if packet.size == 0:
             continue
+        # (A WAV of unknown length ends on a short read that FFmpeg flags: not corruption.)
+        if packet.is_corrupt and fmt != "wav":
+            raise UnsupportedMedia(f"{name}: corrupt or truncated {fmt} packet")
+        packets += 1
         if packet.pts is not None:
             end = packet.pts + (packet.duration or 0)
             first = packet.pts if first is None else min(first, packet.pts)
@@ -134,6 +145,8 @@ def _measure(
             decoded = bool(stream.codec_context.decode(packet))
     if not decoded:
         raise UnsupportedMedia(f"{name}: no decodable {fmt} data")
+    if stream.frames and packets < stream.frames:  # MP4 sample tables count every frame
+        raise UnsupportedMedia(f"{name}: truncated: {packets} of {stream.frames} frames present")
     measured = None
     if first is not None and last is not None and stream.time_base is not None:
         measured = float((last - first) * stream.time_base)

@@ -31,24 +31,34 @@ def sniff(fh: BinaryIO) -> str | None:
         return "mp4"
     if head.startswith(b"ID3") and len(head) >= 10:
         return "mp3" if _mpeg_audio_after_id3(fh, head) else None
-    if _is_mp3_frame_header(head[:4]):
+    if is_mp3_frame_header(head[:4]):
         return "mp3"
     return None
 
 
-def _mpeg_audio_after_id3(fh: BinaryIO, head: bytes) -> bool:
+def id3v2_length(head: bytes) -> int | None:
+    """Bytes taken by the ID3v2 tag at the start of `head` (0 if none; None if malformed)."""
+    if not head.startswith(b"ID3"):
+        return 0
     size_bytes = head[6:10]
-    if any(b & 0x80 for b in size_bytes):  # sizes are "syncsafe": 7 bits per byte
-        return False
+    if len(size_bytes) < 4 or any(b & 0x80 for b in size_bytes):  # "syncsafe": 7 bits per byte
+        return None
     size = 0
     for b in size_bytes:
         size = (size << 7) | b
-    size += 10 + (10 if head[5] & 0x10 else 0)  # header (+ footer)
+    return size + 10 + (10 if head[5] & 0x10 else 0)  # header (+ footer)
+
+
+def _mpeg_audio_after_id3(fh: BinaryIO, head: bytes) -> bool:
+    size = id3v2_length(head)
+    if size is None:
+        return False
     fh.seek(size)
-    return _is_mp3_frame_header(fh.read(4))
+    return is_mp3_frame_header(fh.read(4))
 
 
-def _is_mp3_frame_header(header: bytes) -> bool:
+def is_mp3_frame_header(header: bytes) -> bool:
+    """A plausible MPEG audio Layer III frame header (sync, no reserved field values)."""
     if len(header) < 4 or header[0] != 0xFF or header[1] & 0xE0 != 0xE0:
         return False
     version = (header[1] >> 3) & 0b11

@@ -6,11 +6,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, select, tuple_, union_all, update
+from sqlalchemy import ColumnElement, and_, case, func, or_, select, tuple_, union_all, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from mediagate.db.tables import COUNT_DAY_US, task_count_deltas, task_counts, tasks
-from mediagate.tasks.statuses import Status
+from mediagate.tasks.statuses import ACTIVE, Status
 
 #: The columns of the public task object, in the order `serialize` reads them.
 PUBLIC_COLUMNS = (
@@ -169,13 +169,17 @@ async def _count_days(
     return int(await conn.scalar(select(func.coalesce(func.sum(both.c.n), 0))) or 0)
 
 
-async def cancel_pending(conn: AsyncConnection, account_id: str, task_id: str, now: int) -> bool:
+async def cancel_unfinished(conn: AsyncConnection, account_id: str, task_id: str, now: int) -> bool:
+    """Cancel a task that is not final, at once. A task that may have a provider job (queued,
+    running, or mid-submit) is left due with `cancel_requested`, so the engine stops the job;
+    a worker holding it can no longer write a result (its writes require an unfinished task)."""
+    may_have_job = or_(tasks.c.provider_job_id.is_not(None), tasks.c.submit_started_at.is_not(None))
     result = await conn.execute(
         update(tasks)
         .where(
             tasks.c.id == task_id,
             tasks.c.account_id == account_id,
-            tasks.c.status == Status.PENDING,
+            tasks.c.status.in_(ACTIVE),
         )
         .values(
             status=Status.CANCELLED,
@@ -183,6 +187,8 @@ async def cancel_pending(conn: AsyncConnection, account_id: str, task_id: str, n
             updated_at=now,
             queue_position=-1,
             eta_seconds=-1,
+            cancel_requested=case((may_have_job, 1), else_=0),
+            run_at=case((may_have_job, now), else_=None),
         )
     )
     return result.rowcount == 1

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import orjson
@@ -10,10 +10,16 @@ import orjson
 from mediagate.core.clock import iso_from_us
 from mediagate.tasks.statuses import Status
 
+#: Turns a stored result (the column's text) and the task id into the public `result` list.
+Linker = Callable[[str, str], list[dict[str, Any]]]
 
-def task_object(row: Sequence[Any], *, with_result: bool = True) -> dict[str, Any]:
+
+def task_object(
+    row: Sequence[Any], *, with_result: bool = True, links: Linker | None = None
+) -> dict[str, Any]:
     """`row` holds `repository.PUBLIC_COLUMNS` in order (SQLAlchemy row, asyncpg record or
-    sqlite3 tuple alike). Stored JSON text is embedded without being parsed again."""
+    sqlite3 tuple alike). Stored JSON text is embedded without being parsed again; a result is
+    shown only with `links` (which sign its URLs)."""
     (
         task_id,
         task_type,
@@ -47,8 +53,8 @@ def task_object(row: Sequence[Any], *, with_result: bool = True) -> dict[str, An
         "completed_at": iso_from_us(completed_at),
         "metadata": orjson.Fragment(metadata),
     }
-    if with_result and status == Status.SUCCEEDED and result is not None:
-        obj["result"] = orjson.Fragment(result)
+    if with_result and status == Status.SUCCEEDED and result is not None and links is not None:
+        obj["result"] = links(result, task_id)
     if error_code is not None:
         obj["error"] = {"code": error_code, "message": error_message or ""}
     return obj

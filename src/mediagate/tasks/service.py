@@ -23,11 +23,11 @@ from mediagate.core.errors import (
     Unauthorized,
 )
 from mediagate.core.ids import new_id, plausible_id
-from mediagate.db import Database
+from mediagate.db import Database, dialect
 from mediagate.tasks import cursor, repository
 from mediagate.tasks.repository import ListFilters
 from mediagate.tasks.schemas import CreateTaskRequest
-from mediagate.tasks.serialize import task_object
+from mediagate.tasks.serialize import Linker, task_object
 from mediagate.tasks.statuses import FINAL, Status
 
 IDEMPOTENCY_KEY_MAX = 255
@@ -64,6 +64,7 @@ async def create(
     principal: Principal,
     request: CreateTaskRequest,
     idempotency_key: str | None,
+    links: Linker | None = None,
 ) -> Created:
     spec = CATALOG.get(request.model)
     if spec is None:
@@ -83,10 +84,11 @@ async def create(
     fingerprint = _fingerprint(request) if idempotency_key is not None else None
 
     if idempotency_key is not None:
-        replay = await _replay(db, principal, idempotency_key, fingerprint)
+        replay = await _replay(db, principal, idempotency_key, fingerprint, links)
         if replay is not None:
             return replay
     now = now_us()
+    timeout_s = request.timeout_s or spec.default_timeout_s
     values = {
         "id": new_id("task"),
         "account_id": principal.account_id,
@@ -99,25 +101,28 @@ async def create(
         "input": jsonutil.dumps(normalised),
         "metadata": jsonutil.dumps(request.metadata),
         "callback_url": request.callback_url,
-        "timeout_s": request.timeout_s or spec.default_timeout_s,
+        "timeout_s": timeout_s,
         "idempotency_key": idempotency_key,
         "request_hash": fingerprint,
         "created_at": now,
         "updated_at": now,
+        "run_at": now,  # due at once: the engine picks it up
+        "deadline_at": now + timeout_s * 1_000_000,
     }
     try:
         async with db.write() as conn:
             await repository.insert(conn, values)
+            await dialect.notify_workers(conn)
             row = await repository.get(conn, principal.account_id, values["id"])
     except IntegrityError:
         # Another request with the same Idempotency-Key won the race.
         if idempotency_key is not None:
-            replay = await _replay(db, principal, idempotency_key, fingerprint)
+            replay = await _replay(db, principal, idempotency_key, fingerprint, links)
             if replay is not None:
                 return replay
         raise
     assert row is not None
-    return Created(task_object(row), replayed=False)
+    return Created(task_object(row, links=links), replayed=False)
 
 
 def _check_idempotency_key(key: str) -> None:
@@ -128,7 +133,7 @@ def _check_idempotency_key(key: str) -> None:
 
 
 async def _replay(
-    db: Database, principal: Principal, key: str, fingerprint: str | None
+    db: Database, principal: Principal, key: str, fingerprint: str | None, links: Linker | None
 ) -> Created | None:
     async with db.read() as conn:
         found = await repository.find_idempotent(conn, principal.account_id, key)
@@ -141,10 +146,12 @@ async def _replay(
             )
         row = await repository.get(conn, principal.account_id, task_id)
     assert row is not None
-    return Created(task_object(row), replayed=True)
+    return Created(task_object(row, links=links), replayed=True)
 
 
-async def get_for_key(db: Database, secret: str, task_id: str) -> dict[str, Any]:
+async def get_for_key(
+    db: Database, secret: str, task_id: str, links: Linker | None = None
+) -> dict[str, Any]:
     """Authenticate and fetch in one statement (the hot path of `GET /api/v1/tasks/{id}`)."""
     # An implausible id still authenticates the key (401 before 404), then finds nothing.
     lookup_id = task_id if plausible_id(task_id) else ""
@@ -153,7 +160,7 @@ async def get_for_key(db: Database, secret: str, task_id: str) -> dict[str, Any]
         raise Unauthorized("the API key is unknown or revoked")
     if row[1] is None:
         raise TaskNotFound()
-    return task_object(row[1:])
+    return task_object(row[1:], links=links)
 
 
 async def list_page(
@@ -184,7 +191,11 @@ async def cancel(db: Database, principal: Principal, task_id: str) -> dict[str, 
     if not plausible_id(task_id):
         raise TaskNotFound()
     async with db.write() as conn:
-        cancelled = await repository.cancel_pending(conn, principal.account_id, task_id, now_us())
+        cancelled = await repository.cancel_unfinished(
+            conn, principal.account_id, task_id, now_us()
+        )
+        if cancelled:
+            await dialect.notify_workers(conn)
         row = await repository.get(conn, principal.account_id, task_id)
     if row is None:
         raise TaskNotFound()

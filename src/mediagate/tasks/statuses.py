@@ -19,3 +19,4 @@ FINAL: frozenset[str] = frozenset(
     {Status.SUCCEEDED, Status.FAILED, Status.CANCELLED, Status.EXPIRED}
 )
 ALL: tuple[str, ...] = tuple(s.value for s in Status)
+ACTIVE: tuple[str, ...] = (Status.PENDING.value, Status.QUEUED.value, Status.RUNNING.value)

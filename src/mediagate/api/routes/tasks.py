@@ -10,6 +10,7 @@ from starlette.responses import Response
 from mediagate.accounts.repository import Principal
 from mediagate.api import responses
 from mediagate.api.auth import bearer_secret, require_principal
+from mediagate.api.links import linker_for
 from mediagate.api.query import list_params
 from mediagate.core.errors import InvalidParameter
 from mediagate.tasks import service
@@ -47,9 +48,15 @@ async def create_task(
     """Submit a task; answers at once with the task, `pending`."""
     body = _parse_create(await request.body())
     created = await service.create(
-        request.app.state.db, principal, body, request.headers.get("idempotency-key")
+        request.app.state.db,
+        principal,
+        body,
+        request.headers.get("idempotency-key"),
+        linker_for(request.scope),
     )
     headers = {"Idempotent-Replayed": "true"} if created.replayed else None
+    if not created.replayed:
+        request.app.state.wakeup.notify_local()
     return responses.ok(created.task, status_code=202, headers=headers)
 
 
@@ -57,7 +64,9 @@ async def create_task(
 async def get_task(request: Request, task_id: str) -> Response:
     """One task. Answered by `api.fastpath.FastTaskReads` before routing; this route declares
     the endpoint for the OpenAPI document and answers only if that middleware is absent."""
-    task = await service.get_for_key(request.app.state.db, bearer_secret(request), task_id)
+    task = await service.get_for_key(
+        request.app.state.db, bearer_secret(request), task_id, linker_for(request.scope)
+    )
     return responses.ok(task)
 
 
@@ -84,4 +93,6 @@ async def cancel_task(
     request: Request, task_id: str, principal: Principal = Depends(require_principal)
 ) -> Response:
     """Cancel a task that has not finished; 409 once it is final."""
-    return responses.ok(await service.cancel(request.app.state.db, principal, task_id))
+    task = await service.cancel(request.app.state.db, principal, task_id)
+    request.app.state.wakeup.notify_local()  # a provider job may need cancelling
+    return responses.ok(task)

@@ -74,7 +74,7 @@ class _Song:
         main = rng.choice(_PROGRESSIONS)
         alt = rng.choice(_PROGRESSIONS)
         self.progressions = {"A": main, "B": alt, "C": main[::-1]}
-        self.melodies = {s: self._melody(self.progressions[s]) for s in set(self.form)}
+        self.melodies = {s: self._melody(self.progressions[s]) for s in dict.fromkeys(self.form)}
         self.drums = rng.random() < 0.8
         self.hat_every = rng.choice((1, 2))  # in eighths
         self._kick, self._snare, self._hat = self._drum_kit()

@@ -1,0 +1,64 @@
+"""`mediagate worker`: task workers without the API (scale them apart from API processes)."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from typing import Annotated
+
+import typer
+
+from mediagate.cli.common import err, load_settings
+
+
+def worker(
+    workers: Annotated[
+        int | None,
+        typer.Option(min=1, help="Concurrent task steps (MEDIAGATE_WORKERS, default 16)."),
+    ] = None,
+) -> None:
+    """Run task workers until SIGTERM or Ctrl-C; the schema is brought up to date first."""
+    from mediagate.db.migrate import upgrade
+
+    settings = load_settings()
+    if workers is not None:
+        settings = settings.model_copy(update={"workers": workers})
+    if settings.workers < 1:
+        settings = settings.model_copy(update={"workers": 16})
+    upgrade(settings.database)
+    err.print(
+        f"mediagate worker ({settings.workers} slots) on {settings.database.display()}",
+        highlight=False,
+    )
+    asyncio.run(_run(settings))
+
+
+async def _run(settings) -> None:
+    from mediagate.db import Database
+    from mediagate.engine.runtime import Engine
+    from mediagate.engine.wakeup import Wakeup
+    from mediagate.providers.registry import build_providers
+    from mediagate.storage.factory import build_storage
+    from mediagate.tasks import housekeeping
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    db = Database(settings.database)
+    await db.open()
+    storage = await build_storage(settings, db)
+    engine = Engine(settings, db, storage, build_providers(settings), Wakeup())
+    await engine.start()
+    upkeep = asyncio.create_task(
+        housekeeping.run_forever(
+            db, storage, int(settings.result_retention.total_seconds() * 1_000_000)
+        )
+    )
+    try:
+        await stop.wait()
+    finally:
+        upkeep.cancel()
+        await engine.stop()
+        await storage.aclose()
+        await db.close()

@@ -1,0 +1,110 @@
+"""Copy a job's outputs into storage: fetch (size-capped), measure, type-check, store."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from mediagate.media import UnsupportedMedia, probe
+from mediagate.providers import JobOutput, ProviderError, RetryableError
+from mediagate.storage import Storage
+
+#: The formats a task of each type may deliver.
+FORMATS_BY_TYPE = {
+    "image": {"png", "jpg", "webp"},
+    "video": {"mp4"},
+    "audio": {"wav", "mp3"},
+    "music": {"wav", "mp3"},
+    "model3d": {"glb"},
+}
+_CHUNK = 1 << 16
+
+
+class ResultUnavailable(ProviderError):
+    def __init__(self, message: str) -> None:
+        super().__init__("RESULT_UNAVAILABLE", message)
+
+
+async def collect(
+    outputs: Sequence[JobOutput],
+    *,
+    task_type: str,
+    key_prefix: str,
+    storage: Storage,
+    http: httpx.AsyncClient,
+    work_dir: Path,
+    max_bytes: int,
+) -> list[dict[str, Any]]:
+    """Store every output under `key_prefix/<n>.<format>`; returns the stored result items
+    (storage key and measured fields). Transient fetch failures raise RetryableError."""
+    if not outputs:
+        raise ResultUnavailable("the provider reported success but returned no output file")
+    await asyncio.to_thread(work_dir.mkdir, parents=True, exist_ok=True)
+    items = []
+    for index, output in enumerate(outputs):
+        tmp = work_dir / f"{key_prefix.replace('/', '_')}-{index}.part"
+        try:
+            await _fetch(output, tmp, http, max_bytes)
+            try:
+                info = await asyncio.to_thread(probe, tmp)
+            except UnsupportedMedia as exc:
+                raise ResultUnavailable(f"output {index} is not a usable file: {exc}") from None
+            if info.format not in FORMATS_BY_TYPE[task_type]:
+                raise ResultUnavailable(
+                    f"output {index} is {info.format}, not a {task_type} format"
+                )
+            key = f"{key_prefix}/{index}.{info.format}"
+            size = await storage.put_file(key, tmp, info.mime_type)
+        finally:
+            tmp.unlink(missing_ok=True)
+        item: dict[str, Any] = {
+            "key": key,
+            "format": info.format,
+            "content_type": info.mime_type,
+            "size_bytes": size,
+        }
+        for name in ("duration", "width", "height"):
+            value = getattr(info, name)
+            if value is not None:
+                item[name] = round(value, 3) if name == "duration" else value
+        items.append(item)
+    return items
+
+
+async def _fetch(output: JobOutput, dest: Path, http: httpx.AsyncClient, max_bytes: int) -> None:
+    if output.path is not None:
+        size = (await asyncio.to_thread(output.path.stat)).st_size
+        if size > max_bytes:
+            raise ResultUnavailable(f"the output is {size} bytes; the limit is {max_bytes}")
+        await asyncio.to_thread(shutil.copyfile, output.path, dest)
+        return
+    if output.url is None:
+        raise ResultUnavailable("the provider returned an output without a URL")
+    try:
+        async with http.stream("GET", output.url, headers=dict(output.headers)) as response:
+            if response.status_code >= 500 or response.status_code == 429:
+                raise RetryableError(f"fetching the output: HTTP {response.status_code}")
+            if response.status_code != 200:
+                raise ResultUnavailable(
+                    f"fetching the output answered HTTP {response.status_code}"
+                    + (" (the URL expired?)" if response.status_code in (403, 404, 410) else "")
+                )
+            declared = response.headers.get("content-length")
+            if declared and declared.isdigit() and int(declared) > max_bytes:
+                raise ResultUnavailable(f"the output is {declared} bytes; the limit is {max_bytes}")
+            written = 0
+            with dest.open("wb") as fh:
+                async for chunk in response.aiter_bytes(_CHUNK):
+                    written += len(chunk)
+                    if written > max_bytes:
+                        raise ResultUnavailable(
+                            f"the output exceeds the limit of {max_bytes} bytes"
+                        )
+                    fh.write(chunk)
+    except httpx.TransportError as exc:
+        raise RetryableError(f"fetching the output: {type(exc).__name__}: {exc}") from None

@@ -1,0 +1,141 @@
+"""Every query the engine runs. Worker writes are fenced by the lease token of their claim."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import case, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from mediagate.db import dialect
+from mediagate.db.tables import tasks
+from mediagate.tasks.statuses import ACTIVE
+
+_CLAIMED = (
+    tasks.c.id,
+    tasks.c.account_id,
+    tasks.c.sandbox,
+    tasks.c.type,
+    tasks.c.model,
+    tasks.c.provider,
+    tasks.c.status,
+    tasks.c.input,
+    tasks.c.progress,
+    tasks.c.provider_job_id,
+    tasks.c.submit_started_at,
+    tasks.c.client_ref,
+    tasks.c.cancel_requested,
+    tasks.c.deadline_at,
+    tasks.c.attempts,
+    tasks.c.polls,
+    tasks.c.created_at,
+    tasks.c.started_at,
+    tasks.c.lease_owner,
+)
+
+
+@dataclass(frozen=True)
+class ClaimedTask:
+    id: str
+    account_id: str
+    sandbox: int
+    type: str
+    model: str
+    provider: str
+    status: str
+    input: str
+    progress: int
+    provider_job_id: str | None
+    submit_started_at: int | None
+    client_ref: str | None
+    cancel_requested: int
+    deadline_at: int | None
+    attempts: int
+    polls: int
+    created_at: int
+    started_at: int | None
+    lease: str  # the token fencing every write of this claim
+
+
+async def claim(
+    conn: AsyncConnection,
+    *,
+    token_prefix: str,
+    now: int,
+    lease_us: int,
+    limit: int,
+    providers: Sequence[str],
+) -> list[ClaimedTask]:
+    """Lease up to `limit` due tasks of `providers` in one statement. A task is due when its
+    `run_at` has come and no live lease covers it, so tasks of a dead worker come back by
+    themselves once their lease runs out."""
+    if limit <= 0 or not providers:
+        return []
+    due = (
+        select(tasks.c.id)
+        .where(
+            tasks.c.run_at <= now,
+            or_(tasks.c.lease_expires_at.is_(None), tasks.c.lease_expires_at <= now),
+            tasks.c.provider.in_(list(providers)),
+        )
+        .order_by(tasks.c.run_at)
+        .limit(limit)
+    )
+    statement = (
+        update(tasks)
+        .where(tasks.c.id.in_(dialect.skip_locked(due, conn)))
+        # Each claim gets its own token `<worker>:<now>`, so a worker that claims the same task
+        # again after losing its lease cannot be confused with its earlier self.
+        .values(
+            lease_owner=f"{token_prefix}:{now}",
+            lease_expires_at=now + lease_us,
+        )
+        .returning(*_CLAIMED)
+    )
+    rows = (await conn.execute(statement)).all()
+    return [ClaimedTask(*row[:-1], lease=row[-1]) for row in rows]
+
+
+async def update_active(conn: AsyncConnection, task: ClaimedTask, values: dict[str, Any]) -> bool:
+    """Write `values` if this claim still holds the lease and the task is not final (a
+    client's cancel wins over any result). False: drop whatever the step produced."""
+    result = await conn.execute(
+        update(tasks)
+        .where(
+            tasks.c.id == task.id,
+            tasks.c.lease_owner == task.lease,
+            tasks.c.status.in_(ACTIVE),
+        )
+        .values(**values)
+    )
+    return result.rowcount == 1
+
+
+async def update_leased(conn: AsyncConnection, task: ClaimedTask, values: dict[str, Any]) -> bool:
+    """Write `values` if this claim still holds the lease, whatever the status (recording a
+    provider job id even after a cancel, so the job can be cancelled at the provider)."""
+    result = await conn.execute(
+        update(tasks)
+        .where(tasks.c.id == task.id, tasks.c.lease_owner == task.lease)
+        .values(**values)
+    )
+    return result.rowcount == 1
+
+
+async def extend_lease(conn: AsyncConnection, task: ClaimedTask, until: int) -> bool:
+    return await update_leased(conn, task, {"lease_expires_at": until})
+
+
+async def next_due(conn: AsyncConnection, providers: Sequence[str]) -> int | None:
+    """When the next task falls due: its `run_at`, or its lease's end if it is leased."""
+    due_at = case(
+        (tasks.c.lease_expires_at > tasks.c.run_at, tasks.c.lease_expires_at),
+        else_=tasks.c.run_at,
+    )
+    return await conn.scalar(
+        select(func.min(due_at)).where(
+            tasks.c.run_at.is_not(None), tasks.c.provider.in_(list(providers))
+        )
+    )

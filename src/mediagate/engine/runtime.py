@@ -1,0 +1,69 @@
+"""The engine of one process: its providers, storage, HTTP client and worker loop."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+import httpx
+
+from mediagate.config import Settings
+from mediagate.db import Database
+from mediagate.engine.steps import StepContext
+from mediagate.engine.wakeup import Wakeup
+from mediagate.engine.worker import Worker
+from mediagate.providers import Provider
+from mediagate.storage import Storage
+
+log = logging.getLogger(__name__)
+
+
+class Engine:
+    def __init__(
+        self,
+        settings: Settings,
+        db: Database,
+        storage: Storage,
+        providers: dict[str, Provider],
+        wakeup: Wakeup,
+    ) -> None:
+        self.settings = settings
+        self.wakeup = wakeup
+        self.http = httpx.AsyncClient(
+            timeout=httpx.Timeout(60.0, connect=10.0), follow_redirects=True
+        )
+        self.providers = providers
+        ctx = StepContext(
+            db=db,
+            providers=providers,
+            storage=storage,
+            http=self.http,
+            work_dir=settings.data_dir / "tmp",
+            max_attempts=settings.max_attempts,
+            max_result_bytes=settings.max_result_bytes,
+        )
+        self.worker = Worker(
+            ctx,
+            slots=settings.workers,
+            lease_s=settings.lease_seconds,
+            idle_poll_s=settings.idle_poll_seconds,
+            provider_concurrency=settings.provider_concurrency,
+            wakeup=wakeup,
+        )
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        await self.wakeup.listen(self.worker.ctx.db.url)
+        self._task = asyncio.create_task(self.worker.run(), name="engine")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        await self.wakeup.close()
+        await self.http.aclose()
+        for provider in self.providers.values():
+            with contextlib.suppress(Exception):
+                await provider.aclose()

@@ -1,0 +1,51 @@
+"""Waking idle workers when a task is created or cancelled.
+
+Polling the database stays the source of truth; this only makes workers look sooner: an
+in-process event always, plus PostgreSQL LISTEN/NOTIFY between processes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+import asyncpg
+
+from mediagate.db.dialect import TASKS_CHANNEL as CHANNEL
+from mediagate.db.urls import DatabaseURL
+
+log = logging.getLogger(__name__)
+
+
+class Wakeup:
+    def __init__(self) -> None:
+        self._event = asyncio.Event()
+        self._listener: asyncpg.Connection | None = None
+
+    def notify_local(self) -> None:
+        self._event.set()
+
+    async def wait(self, timeout_s: float) -> None:
+        """Return when woken or after `timeout_s`, whichever comes first."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(max(timeout_s, 0.0)):
+                await self._event.wait()
+        self._event.clear()
+
+    async def listen(self, url: DatabaseURL) -> None:
+        """On PostgreSQL, also wake on NOTIFY from other processes (best effort)."""
+        if url.backend != "postgresql":
+            return
+        try:
+            self._listener = await asyncpg.connect(url.dsn)
+            await self._listener.add_listener(CHANNEL, lambda *_: self._event.set())
+        except (OSError, asyncpg.PostgresError) as exc:
+            log.warning("LISTEN %s failed (%s); workers will rely on polling", CHANNEL, exc)
+            self._listener = None
+
+    async def close(self) -> None:
+        if self._listener is not None:
+            with contextlib.suppress(Exception):
+                await self._listener.close()
+            self._listener = None

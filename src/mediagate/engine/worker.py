@@ -1,0 +1,150 @@
+"""The worker loop of one process: claim due tasks, run their steps concurrently, sleep until
+the next task falls due (or a wake-up), and keep leases alive while steps run."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+import time
+from collections.abc import Mapping
+
+from mediagate.core.clock import now_us
+from mediagate.core.ids import new_id
+from mediagate.engine import repository
+from mediagate.engine.repository import ClaimedTask
+from mediagate.engine.steps import StepContext, run_step
+from mediagate.engine.wakeup import Wakeup
+from mediagate.metrics import CLAIM_SECONDS, STEP_SECONDS
+
+log = logging.getLogger(__name__)
+DEFAULT_PROVIDER_CONCURRENCY = 16
+CLAIM_BATCH = 32
+
+
+class Worker:
+    def __init__(
+        self,
+        ctx: StepContext,
+        *,
+        slots: int,
+        lease_s: float,
+        idle_poll_s: float,
+        provider_concurrency: Mapping[str, int],
+        wakeup: Wakeup,
+    ) -> None:
+        self.ctx = ctx
+        self.slots = slots
+        self.lease_us = int(lease_s * 1_000_000)
+        self.idle_poll_s = idle_poll_s
+        self.limits = {
+            name: provider_concurrency.get(name, DEFAULT_PROVIDER_CONCURRENCY)
+            for name in ctx.providers
+        }
+        self.wakeup = wakeup
+        self.name = new_id("w", 9)  # in lease tokens; logged with host and pid at start
+        self._running: dict[str, asyncio.Task[None]] = {}
+        self._per_provider: dict[str, int] = dict.fromkeys(ctx.providers, 0)
+        self._stopping = False
+
+    async def run(self) -> None:
+        """Until cancelled (then in-flight steps are cancelled; their leases simply run out)."""
+        log.info("worker %s on %s pid %d, %d slots", self.name, socket.gethostname(),
+                 os.getpid(), self.slots)  # fmt: skip
+        try:
+            while not self._stopping:
+                claimed = await self._claim_safely()
+                if claimed:
+                    continue  # there may be more due right now
+                await self.wakeup.wait(await self._sleep_s())
+        finally:
+            for task in list(self._running.values()):
+                task.cancel()
+            if self._running:
+                await asyncio.gather(*self._running.values(), return_exceptions=True)
+
+    async def _claim_safely(self) -> int:
+        free = self.slots - len(self._running)
+        providers = [p for p, n in self._per_provider.items() if n < self.limits[p]]
+        if free <= 0 or not providers:
+            return 0
+        try:
+            started = time.perf_counter()
+            async with self.ctx.db.write() as conn:
+                tasks = await repository.claim(
+                    conn,
+                    token_prefix=self.name,
+                    now=now_us(),
+                    lease_us=self.lease_us,
+                    limit=min(free, CLAIM_BATCH),
+                    providers=providers,
+                )
+        except Exception:
+            log.exception("claiming tasks failed; retrying shortly")
+            await asyncio.sleep(1.0)
+            return 0
+        CLAIM_SECONDS.observe(time.perf_counter() - started)
+        for task in tasks:
+            self._start(task)
+        return len(tasks)
+
+    async def _sleep_s(self) -> float:
+        try:
+            async with self.ctx.db.read() as conn:
+                due = await repository.next_due(conn, list(self.ctx.providers))
+        except Exception:
+            log.exception("reading the next due time failed")
+            return self.idle_poll_s
+        if due is None:
+            return self.idle_poll_s
+        return min(max((due - now_us()) / 1_000_000, 0.0), self.idle_poll_s)
+
+    def _start(self, task: ClaimedTask) -> None:
+        self._per_provider[task.provider] += 1
+        step = asyncio.create_task(self._run(task), name=f"step {task.id}")
+        self._running[task.lease] = step
+
+        def done(_: asyncio.Task[None]) -> None:
+            self._running.pop(task.lease, None)
+            self._per_provider[task.provider] -= 1
+            self.wakeup.notify_local()  # a slot is free
+
+        step.add_done_callback(done)
+
+    async def _run(self, task: ClaimedTask) -> None:
+        step = asyncio.create_task(run_step(self.ctx, task))
+        keeper = asyncio.create_task(self._keep_lease(task, step))
+        started = time.perf_counter()
+        try:
+            kind = await step
+            STEP_SECONDS.labels(task.provider, kind).observe(time.perf_counter() - started)
+        except asyncio.CancelledError:
+            step.cancel()
+            raise
+        except Exception:
+            log.exception("step of task %s failed unexpectedly; its lease will run out", task.id)
+        finally:
+            keeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await keeper
+
+    async def _keep_lease(self, task: ClaimedTask, step: asyncio.Task[None]) -> None:
+        """Extend the lease at a third of its length; if it is lost, stop the step."""
+        while True:
+            await asyncio.sleep(self.lease_us / 3_000_000)
+            try:
+                async with self.ctx.db.write() as conn:
+                    kept = await repository.extend_lease(conn, task, now_us() + self.lease_us)
+            except Exception:
+                log.exception("extending the lease of %s failed", task.id)
+                continue
+            if not kept:
+                log.warning("lost the lease of task %s; dropping its step", task.id)
+                step.cancel()
+                return
+
+    def stop(self) -> None:
+        self._stopping = True
+        self.wakeup.notify_local()

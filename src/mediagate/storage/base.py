@@ -1,0 +1,30 @@
+"""The result-storage interface: the local file system (default) and S3-compatible stores.
+
+The engine downloads or copies an output into a temporary file, measures it, then hands it
+to `put_file`. Clients get files through `url`: a gateway URL signed with HMAC for the local
+store, the store's own presigned URL for S3.
+"""
+
+from __future__ import annotations
+
+import abc
+from pathlib import Path
+
+
+class Storage(abc.ABC):
+    @abc.abstractmethod
+    async def put_file(self, key: str, source: Path, content_type: str) -> int:
+        """Store `source` under `key` (e.g. `acct_x/task_y/0.png`); returns its size in bytes.
+        Idempotent: storing the same key again replaces it."""
+
+    @abc.abstractmethod
+    async def delete_prefix(self, prefix: str) -> None:
+        """Delete every object under `prefix` (a task's folder, at retention); missing is fine."""
+
+    @abc.abstractmethod
+    def url(self, key: str, *, filename: str, content_type: str, ttl_s: int) -> str:
+        """A download URL for `key`, valid for `ttl_s` seconds; the download is offered as
+        `filename` with `content_type`."""
+
+    async def aclose(self) -> None:  # noqa: B027 - optional
+        """Release connections."""

@@ -1,0 +1,36 @@
+"""Stored result items into the contract's `result`: a freshly signed URL for every read."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from mediagate.storage import Storage
+
+_PUBLIC_FIELDS = ("format", "size_bytes", "duration", "width", "height")
+
+
+class ResultLinks:
+    def __init__(self, storage: Storage, ttl_s: int, public_url: str | None = None) -> None:
+        self.storage = storage
+        self.ttl_s = ttl_s
+        self.public_url = public_url.rstrip("/") if public_url else None
+
+    def public(self, stored: str, task_id: str, base_url: str) -> list[dict[str, Any]]:
+        """`stored` is the task's result column; `base_url` the URL the client called us on
+        (used for gateway-served files unless MEDIAGATE_PUBLIC_URL says otherwise)."""
+        items = orjson.loads(stored)
+        out = []
+        for index, item in enumerate(items):
+            suffix = f"-{index}" if len(items) > 1 else ""
+            url = self.storage.url(
+                item["key"],
+                filename=f"{task_id}{suffix}.{item['format']}",
+                content_type=item.get("content_type", "application/octet-stream"),
+                ttl_s=self.ttl_s,
+            )
+            if url.startswith("/"):
+                url = (self.public_url or base_url.rstrip("/")) + url
+            out.append({"url": url, **{k: item[k] for k in _PUBLIC_FIELDS if k in item}})
+        return out

@@ -1,0 +1,168 @@
+"""Worker processes as they run in production: killed with SIGKILL mid-task, and two sharing
+one database. The API runs alone (`serve --workers 0`), workers with `mediagate worker`."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import pytest
+
+from helpers import cli_env, run_cli, wait_for
+from scripted_provider import read_calls
+
+TESTS = Path(__file__).parent
+
+
+@dataclass
+class Cluster:
+    env: dict[str, str]
+    base: str
+    data_dir: Path
+    key: str
+    workers: list[subprocess.Popen] = field(default_factory=list)
+
+    def start_worker(self) -> subprocess.Popen:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "mediagate", "worker", "--workers", "4"],
+            env=self.env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        self.workers.append(proc)
+        return proc
+
+    def http(self) -> httpx.Client:
+        return httpx.Client(
+            base_url=self.base, headers={"Authorization": f"Bearer {self.key}"}, timeout=30
+        )
+
+    def calls(self, task_id: str) -> list[dict]:
+        return [c for c in read_calls(self.data_dir / "scripted") if c["task"] == task_id]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def cluster(empty_database: str, tmp_path: Path) -> Iterator[Cluster]:
+    data_dir = tmp_path / "data"
+    env = cli_env(
+        database_url=empty_database,
+        data_dir=str(data_dir),
+        lease_seconds="1",
+        idle_poll_seconds="0.2",
+        provider_plugins='["scripted_provider:make"]',
+    )
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(TESTS), env.get("PYTHONPATH")]))
+    port = _free_port()
+    api = subprocess.Popen(
+        [sys.executable, "-m", "mediagate", "serve", "--port", str(port), "--workers", "0"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                break
+        except httpx.TransportError:
+            pass
+        assert api.poll() is None and time.monotonic() < deadline, "the API did not start"
+        time.sleep(0.1)
+    key = run_cli("keys", "create", "--account", "crash", env=env).stdout.strip().splitlines()[-1]
+    c = Cluster(env, base, data_dir, key)
+    try:
+        yield c
+    finally:
+        for proc in [*c.workers, api]:
+            proc.kill()
+            proc.wait(10)
+
+
+def _create(http: httpx.Client, prompt: str) -> str:
+    body = {"type": "image", "model": "scripted-image", "input": {"prompt": prompt}}
+    r = http.post("/api/v1/tasks", json=body)
+    assert r.status_code == 202, r.text
+    return r.json()["data"]["id"]
+
+
+def _wait_call(cluster: Cluster, task_id: str, call: str, timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    while not any(c["call"] == call for c in cluster.calls(task_id)):
+        assert time.monotonic() < deadline, f"no {call} call for {task_id}"
+        time.sleep(0.02)
+
+
+def test_a_worker_killed_while_polling_loses_nothing(cluster):
+    first = cluster.start_worker()
+    with cluster.http() as http:
+        task_id = _create(http, f"survive {secrets.token_hex(3)} run:2")
+        wait_for(http, task_id, {"running"})
+        first.send_signal(signal.SIGKILL)
+        first.wait(5)
+        cluster.start_worker()
+        task = wait_for(http, task_id, timeout=30)
+    assert task["status"] == "succeeded", task
+    calls = cluster.calls(task_id)
+    assert [c["call"] for c in calls].count("submit") == 1
+    assert len({c["pid"] for c in calls}) == 2  # the second worker finished it
+
+
+def test_a_worker_killed_mid_submit_reconciles_instead_of_submitting_again(cluster):
+    first = cluster.start_worker()
+    with cluster.http() as http:
+        task_id = _create(http, f"reconcile hang_submit:30 {secrets.token_hex(3)}")
+        _wait_call(cluster, task_id, "submit")
+        time.sleep(0.2)
+        first.send_signal(signal.SIGKILL)
+        first.wait(5)
+        cluster.start_worker()
+        task = wait_for(http, task_id, timeout=30)
+    assert task["status"] == "succeeded", task
+    assert [c["call"] for c in cluster.calls(task_id)].count("submit") == 1
+
+
+def test_a_worker_killed_mid_submit_fails_the_task_rather_than_pay_twice(cluster):
+    first = cluster.start_worker()
+    with cluster.http() as http:
+        task_id = _create(http, f"hang_submit:30 {secrets.token_hex(3)}")
+        _wait_call(cluster, task_id, "submit")
+        time.sleep(0.2)
+        first.send_signal(signal.SIGKILL)
+        first.wait(5)
+        cluster.start_worker()
+        task = wait_for(http, task_id, timeout=30)
+    assert task["status"] == "failed"
+    assert task["error"]["code"] == "PROVIDER_ERROR"
+    assert "not resubmitting" in task["error"]["message"]
+    assert [c["call"] for c in cluster.calls(task_id)].count("submit") == 1
+
+
+def test_two_workers_never_run_one_step_twice(cluster):
+    cluster.start_worker()
+    cluster.start_worker()
+    with cluster.http() as http:
+        ids = [_create(http, f"pair {i} {secrets.token_hex(3)} run:0.5") for i in range(16)]
+        tasks = [wait_for(http, task_id, timeout=60) for task_id in ids]
+    assert all(t["status"] == "succeeded" for t in tasks), [t["status"] for t in tasks]
+    pids = set()
+    for task_id in ids:
+        calls = cluster.calls(task_id)
+        assert [c["call"] for c in calls].count("submit") == 1, calls
+        pids |= {c["pid"] for c in calls}
+    assert len(pids) == 2  # both workers took part
