@@ -216,3 +216,19 @@ def test_bad_idempotency_keys_are_named(caller, key):
     )
     assert r.status_code == 400
     assert error_of(r)["message"].startswith("Idempotency-Key:")
+
+
+def test_pending_tasks_report_their_place_in_the_gateways_queue(caller):
+    """Positions count the pending tasks of the provider due earlier (of every account)."""
+    ids = [caller.http.post("/api/v1/tasks", json=image_body()).json()["data"]["id"] for _ in "abc"]
+
+    def position(task_id: str) -> int:
+        return caller.http.get(f"/api/v1/tasks/{task_id}").json()["data"]["queue_position"]
+
+    first, second, third = (position(i) for i in ids)
+    assert first >= 0 and second == first + 1 and third == second + 1
+    listed = caller.http.get("/api/v1/tasks", params={"limit": 3}).json()["data"]
+    assert [t["queue_position"] for t in listed] == [third, second, first]
+    caller.http.post(f"/api/v1/tasks/{ids[0]}/cancel")
+    assert position(ids[0]) == -1
+    assert (position(ids[1]), position(ids[2])) == (first, first + 1)

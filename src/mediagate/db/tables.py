@@ -94,6 +94,13 @@ tasks = Table(
         sqlite_where=text("status = 'succeeded'"),
     ),
     Index(
+        "ix_tasks_pending_queue",
+        "provider",
+        "run_at",
+        postgresql_where=text("status = 'pending'"),
+        sqlite_where=text("status = 'pending'"),
+    ),
+    Index(
         "ix_tasks_due",
         "run_at",
         postgresql_where=text("run_at IS NOT NULL"),

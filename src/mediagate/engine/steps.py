@@ -22,6 +22,7 @@ from mediagate.core.ids import new_id
 from mediagate.db import Database
 from mediagate.engine import repository, schedule
 from mediagate.engine.collect import collect
+from mediagate.engine.estimates import RUN_TIMES
 from mediagate.engine.repository import ClaimedTask
 from mediagate.metrics import provider_call
 from mediagate.providers import (
@@ -251,12 +252,15 @@ async def _apply(
     if status.state in (JobState.QUEUED, JobState.RUNNING):
         running = status.state is JobState.RUNNING
         elapsed = (now - (task.started_at or task.created_at)) / US
+        eta = status.eta_seconds
+        if eta is None and running:  # the provider gives none: the model's recent run times
+            eta = RUN_TIMES.eta(task.model, (now - (task.started_at or now)) / US)
         values = {
             **base,
             "status": (Status.RUNNING if running else Status.QUEUED).value,
             "progress": _clamp(status.progress, 0, 99, task.progress),
             "queue_position": -1 if running else _clamp(status.queue_position, 0, 10**9, -1),
-            "eta_seconds": _clamp(status.eta_seconds, 0, 10**7, -1),
+            "eta_seconds": _clamp(eta, 0, 10**7, -1),
             "run_at": _next_run(task, schedule.poll_interval(elapsed, status.poll_after_s), now),
         }
         if running and task.started_at is None:
@@ -315,6 +319,7 @@ async def _succeed(
         "attempts": 0,
     }
     if await _write(ctx, task, values):
+        RUN_TIMES.observe(task.model, (done - (task.started_at or task.created_at)) / US)
         cleanup = getattr(provider, "cleanup", None)
         if cleanup is not None and task.provider_job_id:
             await cleanup(task.provider_job_id)

@@ -48,6 +48,7 @@ class Worker:
         self._running: dict[str, asyncio.Task[None]] = {}
         self._per_provider: dict[str, int] = dict.fromkeys(ctx.providers, 0)
         self._stopping = False
+        self._turn = 0
 
     async def run(self) -> None:
         """Until cancelled (then in-flight steps are cancelled; their leases simply run out)."""
@@ -66,34 +67,47 @@ class Worker:
                 await asyncio.gather(*self._running.values(), return_exceptions=True)
 
     async def _claim_safely(self) -> int:
-        free = self.slots - len(self._running)
-        providers = [p for p, n in self._per_provider.items() if n < self.limits[p]]
-        if free <= 0 or not providers:
-            return 0
-        try:
-            started = time.perf_counter()
-            async with self.ctx.db.write() as conn:
-                tasks = await repository.claim(
-                    conn,
-                    token_prefix=self.name,
-                    now=now_us(),
-                    lease_us=self.lease_us,
-                    limit=min(free, CLAIM_BATCH),
-                    providers=providers,
-                )
-        except Exception:
-            log.exception("claiming tasks failed; retrying shortly")
-            await asyncio.sleep(1.0)
-            return 0
-        CLAIM_SECONDS.observe(time.perf_counter() - started)
-        for task in tasks:
-            self._start(task)
-        return len(tasks)
+        """Claim for each provider with a free slot, at most its free slots (in turn, so one
+        busy provider does not starve the others)."""
+        claimed = 0
+        providers = list(self._per_provider)
+        self._turn = (self._turn + 1) % max(len(providers), 1)
+        for name in providers[self._turn :] + providers[: self._turn]:
+            free = min(
+                self.slots - len(self._running), self.limits[name] - self._per_provider[name]
+            )
+            if free <= 0:
+                continue
+            try:
+                started = time.perf_counter()
+                async with self.ctx.db.write() as conn:
+                    tasks = await repository.claim(
+                        conn,
+                        token_prefix=self.name,
+                        now=now_us(),
+                        lease_us=self.lease_us,
+                        limit=min(free, CLAIM_BATCH),
+                        providers=[name],
+                    )
+                CLAIM_SECONDS.observe(time.perf_counter() - started)
+            except Exception:
+                log.exception("claiming tasks failed; retrying shortly")
+                await asyncio.sleep(1.0)
+                return claimed
+            for task in tasks:
+                self._start(task)
+            claimed += len(tasks)
+        return claimed
 
     async def _sleep_s(self) -> float:
+        """Until the next task of a provider with a free slot falls due (a finishing step
+        wakes the loop, so providers at their limit need no polling)."""
+        free = [n for n, busy in self._per_provider.items() if busy < self.limits[n]]
+        if not free or len(self._running) >= self.slots:
+            return self.idle_poll_s
         try:
             async with self.ctx.db.read() as conn:
-                due = await repository.next_due(conn, list(self.ctx.providers))
+                due = await repository.next_due(conn, free)
         except Exception:
             log.exception("reading the next due time failed")
             return self.idle_poll_s

@@ -8,9 +8,32 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case, func, or_, select, tuple_, union_all, update
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.orm import aliased
 
 from mediagate.db.tables import COUNT_DAY_US, task_count_deltas, task_counts, tasks
 from mediagate.tasks.statuses import ACTIVE, Status
+
+_AHEAD = aliased(tasks, name="ahead")
+#: A pending task's place in the gateway's queue: the pending tasks of its provider due before
+#: it (an index range on `ix_tasks_pending_queue`). Other tasks keep the provider's figure.
+QUEUE_POSITION = case(
+    (
+        tasks.c.status == Status.PENDING,
+        select(func.count())
+        .where(
+            _AHEAD.c.status == Status.PENDING,
+            _AHEAD.c.provider == tasks.c.provider,
+            _AHEAD.c.run_at < tasks.c.run_at,
+        )
+        .scalar_subquery(),
+    ),
+    else_=tasks.c.queue_position,
+).label("queue_position")
+_QUEUE_POSITION_SQL = (
+    "CASE WHEN t.status = 'pending' THEN (SELECT count(*) FROM tasks a WHERE "
+    "a.status = 'pending' AND a.provider = t.provider AND a.run_at < t.run_at) "
+    "ELSE t.queue_position END"
+)
 
 #: The columns of the public task object, in the order `serialize` reads them.
 PUBLIC_COLUMNS = (
@@ -20,7 +43,7 @@ PUBLIC_COLUMNS = (
     tasks.c.provider,
     tasks.c.model,
     tasks.c.progress,
-    tasks.c.queue_position,
+    QUEUE_POSITION,
     tasks.c.eta_seconds,
     tasks.c.cost_micros,
     tasks.c.result,
@@ -41,7 +64,9 @@ CREATED_AT = _NAMES.index("created_at")
 #: no such task for this account, which answers exactly like a task of another account.
 GET_FOR_KEY_SQL = (
     "SELECT k.account_id, "
-    + ", ".join(f"t.{c.name}" for c in PUBLIC_COLUMNS)
+    + ", ".join(
+        _QUEUE_POSITION_SQL if c is QUEUE_POSITION else f"t.{c.name}" for c in PUBLIC_COLUMNS
+    )
     + " FROM api_keys k LEFT JOIN tasks t ON t.id = ? AND t.account_id = k.account_id"
     " WHERE k.key_hash = ? AND k.revoked_at IS NULL"
 )

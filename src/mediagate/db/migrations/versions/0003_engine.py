@@ -44,6 +44,13 @@ def upgrade() -> None:
         postgresql_where=sa.text("run_at IS NOT NULL"),
         sqlite_where=sa.text("run_at IS NOT NULL"),
     )
+    op.create_index(  # a pending task's queue position counts the pending tasks ahead of it
+        "ix_tasks_pending_queue",
+        "tasks",
+        ["provider", "run_at"],
+        postgresql_where=sa.text("status = 'pending'"),
+        sqlite_where=sa.text("status = 'pending'"),
+    )
     op.create_index(  # retention finds succeeded tasks by age
         "ix_tasks_succeeded_completed",
         "tasks",
@@ -63,6 +70,7 @@ def downgrade() -> None:
     op.drop_table("gateway_secrets")
     op.drop_index("ix_tasks_due", "tasks")
     op.drop_index("ix_tasks_succeeded_completed", "tasks")
+    op.drop_index("ix_tasks_pending_queue", "tasks")
     with op.batch_alter_table("tasks") as batch:
         for column in reversed(_COLUMNS):
             batch.drop_column(column.name)
