@@ -34,8 +34,11 @@ def create_engine(url: DatabaseURL) -> AsyncEngine:
     if url.backend == "postgresql":
         return create_async_engine(
             url.sqlalchemy_url,
-            pool_size=10,
-            max_overflow=20,
+            # A fixed set of connections, kept open: steps and requests queue for one rather
+            # than opening (and TLS-negotiating) throwaway overflow connections under load.
+            pool_size=32,
+            max_overflow=0,
+            pool_timeout=60,
             connect_args={"server_settings": {"jit": "off"}},
         )
     assert url.sqlite_path is not None

@@ -21,6 +21,17 @@ def poll_interval(elapsed_s: float, hint_s: float | None = None) -> float:
     return POLL_CAP_S
 
 
+def next_poll(elapsed_s: float, hint_s: float | None, eta_s: float | None) -> float:
+    """The poll interval, moved to just after the job's expected end when an ETA is known:
+    a long job is not polled every few seconds, and a finished one is seen within moments."""
+    interval = poll_interval(elapsed_s, hint_s)
+    if hint_s is not None or eta_s is None or eta_s < 0:
+        return interval
+    if eta_s + 0.25 < interval:  # due soon: look just after, but not more than once a second
+        return max(eta_s + 0.25, min(interval, 1.0))
+    return min(eta_s + 0.25, POLL_CAP_S)
+
+
 def retry_delay(attempt: int, retry_after_s: float | None = None) -> float:
     """Exponential backoff with full jitter (1, 2, 4 ... capped at 60 s) for attempt 1, 2, ...;
     a server's Retry-After is honoured (capped at 10 minutes) plus a little jitter."""

@@ -81,7 +81,7 @@ async def _write(ctx: StepContext, task: ClaimedTask, values: dict[str, Any], *,
     """End the step: write `values` and release the lease (fenced). False if the lease or the
     task (a cancel) was lost meanwhile."""
     values = {**values, "lease_owner": None, "lease_expires_at": None, "updated_at": now_us()}
-    async with ctx.db.write() as conn:
+    async with ctx.db.autocommit() as conn:
         if active:
             if await repository.update_active(conn, task, values):
                 return True
@@ -163,7 +163,7 @@ async def _submit(ctx: StepContext, provider: Provider, task: ClaimedTask, now: 
         await _fail(ctx, task, "INTERNAL_ERROR", f"model {task.model} left the catalog")
         return
     # Record the attempt before the call: a crash after this point is seen by the next claim.
-    async with ctx.db.write() as conn:
+    async with ctx.db.autocommit() as conn:
         recorded = await repository.update_active(
             conn, task, {"submit_started_at": now, "client_ref": client_ref}
         )
@@ -195,22 +195,18 @@ async def _submit(ctx: StepContext, provider: Provider, task: ClaimedTask, now: 
         "status": Status.QUEUED.value,
         "attempts": 0,
         "progress": 0,
-        "run_at": _next_run(task, schedule.poll_interval(0.0, _first_poll_hint(provider)), done),
+        "run_at": _next_run(task, schedule.poll_interval(0.0, provider.first_poll_s), done),
     }
     if not await _write(ctx, task, values):
         # Cancelled during the submit: keep the job id so the cancel reaches the provider.
-        async with ctx.db.write() as conn:
+        async with ctx.db.autocommit() as conn:
             await repository.update_leased(
                 conn, task, {"provider_job_id": job_id, "cancel_requested": 1, "run_at": done}
             )
 
 
-def _first_poll_hint(provider: Provider) -> float | None:
-    return 0.2 if provider.resubmit_safe else None
-
-
 async def _clear_submit(ctx: StepContext, task: ClaimedTask) -> None:
-    async with ctx.db.write() as conn:
+    async with ctx.db.autocommit() as conn:
         await repository.update_active(conn, task, {"submit_started_at": None})
 
 
@@ -261,7 +257,7 @@ async def _apply(
             "progress": _clamp(status.progress, 0, 99, task.progress),
             "queue_position": -1 if running else _clamp(status.queue_position, 0, 10**9, -1),
             "eta_seconds": _clamp(eta, 0, 10**7, -1),
-            "run_at": _next_run(task, schedule.poll_interval(elapsed, status.poll_after_s), now),
+            "run_at": _next_run(task, schedule.next_poll(elapsed, status.poll_after_s, eta), now),
         }
         if running and task.started_at is None:
             values["started_at"] = now

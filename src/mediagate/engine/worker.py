@@ -21,7 +21,8 @@ from mediagate.metrics import CLAIM_SECONDS, STEP_SECONDS
 
 log = logging.getLogger(__name__)
 DEFAULT_PROVIDER_CONCURRENCY = 16
-CLAIM_BATCH = 32
+CLAIM_BATCH = 64
+CLAIM_COOLDOWN_S = 0.005
 
 
 class Worker:
@@ -48,7 +49,6 @@ class Worker:
         self._running: dict[str, asyncio.Task[None]] = {}
         self._per_provider: dict[str, int] = dict.fromkeys(ctx.providers, 0)
         self._stopping = False
-        self._turn = 0
 
     async def run(self) -> None:
         """Until cancelled (then in-flight steps are cancelled; their leases simply run out)."""
@@ -57,9 +57,13 @@ class Worker:
         try:
             while not self._stopping:
                 claimed = await self._claim_safely()
-                if claimed:
-                    continue  # there may be more due right now
-                await self.wakeup.wait(await self._sleep_s())
+                if len(self._running) >= self.slots:
+                    # Full: a finishing step wakes us; a moment's pause lets a few finish, so
+                    # one claim fills several slots instead of one claim per slot.
+                    await self.wakeup.wait(self.idle_poll_s)
+                    await asyncio.sleep(CLAIM_COOLDOWN_S)
+                elif not claimed:
+                    await self.wakeup.wait(await self._sleep_s())
         finally:
             for task in list(self._running.values()):
                 task.cancel()
@@ -67,27 +71,31 @@ class Worker:
                 await asyncio.gather(*self._running.values(), return_exceptions=True)
 
     async def _claim_safely(self) -> int:
-        """Claim for each provider with a free slot, at most its free slots (in turn, so one
-        busy provider does not starve the others)."""
+        """Fill free slots: one claim for every provider with room for all of them, and a
+        claim of its own (capped) for each provider close to its limit."""
+        free = self.slots - len(self._running)
+        if free <= 0:
+            return 0
+        room = {n: self.limits[n] - busy for n, busy in self._per_provider.items()}
+        wide = [n for n, r in room.items() if r >= free]
+        groups = ([(wide, free)] if wide else []) + [
+            ([n], r) for n, r in room.items() if 0 < r < free
+        ]
         claimed = 0
-        providers = list(self._per_provider)
-        self._turn = (self._turn + 1) % max(len(providers), 1)
-        for name in providers[self._turn :] + providers[: self._turn]:
-            free = min(
-                self.slots - len(self._running), self.limits[name] - self._per_provider[name]
-            )
-            if free <= 0:
-                continue
+        for providers, limit in groups:
+            limit = min(limit, self.slots - len(self._running), CLAIM_BATCH)
+            if limit <= 0:
+                break
             try:
                 started = time.perf_counter()
-                async with self.ctx.db.write() as conn:
+                async with self.ctx.db.autocommit() as conn:
                     tasks = await repository.claim(
                         conn,
                         token_prefix=self.name,
                         now=now_us(),
                         lease_us=self.lease_us,
-                        limit=min(free, CLAIM_BATCH),
-                        providers=[name],
+                        limit=limit,
+                        providers=providers,
                     )
                 CLAIM_SECONDS.observe(time.perf_counter() - started)
             except Exception:
@@ -149,7 +157,7 @@ class Worker:
         while True:
             await asyncio.sleep(self.lease_us / 3_000_000)
             try:
-                async with self.ctx.db.write() as conn:
+                async with self.ctx.db.autocommit() as conn:
                     kept = await repository.extend_lease(conn, task, now_us() + self.lease_us)
             except Exception:
                 log.exception("extending the lease of %s failed", task.id)

@@ -99,6 +99,9 @@ class Provider(abc.ABC):
     resubmit_safe: bool = False
     #: The provider has a cancel call; otherwise a cancelled task's job runs on, discarded.
     supports_cancel: bool = False
+    #: Seconds from a submit to the first poll, if the provider knows better than the default
+    #: schedule (the offline provider renders small files in well under a second).
+    first_poll_s: float | None = None
 
     @abc.abstractmethod
     def models(self) -> Sequence[ModelSpec]:

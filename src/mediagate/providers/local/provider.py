@@ -48,6 +48,7 @@ class LocalProvider(Provider):
     name = "local"
     resubmit_safe = True
     supports_cancel = True
+    first_poll_s = 0.2
 
     def __init__(
         self,

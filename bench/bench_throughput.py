@@ -1,0 +1,165 @@
+"""Benchmark: tasks per second through the whole lifecycle with an instant provider, on SQLite
+and PostgreSQL, against Procrastinate running no-op jobs on the same PostgreSQL.
+
+mediagate: N tasks are inserted due at once, then one engine (one process, `--slots`
+concurrent steps) runs each through claim, submit, poll, copying its output (a small PNG) into
+local storage, measuring it and recording the result: two leased steps and a file per task.
+Procrastinate: N no-op jobs deferred in a batch, then one worker (the same concurrency) runs them
+until the queue is empty. The figure that matters is mediagate's rate over Procrastinate's
+(goal: at least 1.0).
+
+    .venv/bin/pip install -e '.[bench]'
+    .venv/bin/python bench/bench_throughput.py [--tasks 3000] [--slots 64] [--rounds 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from common import fresh_postgres_database, machine, write_section
+from mediagate.accounts import service as accounts
+from mediagate.config import Settings
+from mediagate.core import jsonutil
+from mediagate.core.clock import now_us
+from mediagate.core.ids import new_id
+from mediagate.db import Database
+from mediagate.db.migrate import upgrade
+from mediagate.db.tables import tasks
+from mediagate.engine.runtime import Engine
+from mediagate.engine.wakeup import Wakeup
+from mediagate.providers.registry import build_providers
+from mediagate.storage.factory import build_storage
+from mediagate.tasks.statuses import FINAL
+
+sys.path.insert(0, str(Path(__file__).parent))  # the plugin module
+
+
+async def seed(db: Database, n: int) -> None:
+    key = await accounts.create_key(db, account="bench")
+    now = now_us()
+    rows = [
+        {
+            "id": new_id("task"), "account_id": key.account_id, "key_id": key.key_id,
+            "type": "image", "model": "instant-image", "provider": "instant",
+            "status": "pending", "input": jsonutil.dumps({"prompt": f"p{i}"}),
+            "metadata": "{}", "timeout_s": 3600, "created_at": now, "updated_at": now,
+            "run_at": now, "deadline_at": now + 3600 * 10**6,
+        }
+        for i in range(n)
+    ]  # fmt: skip
+    async with db.write() as conn:
+        for start in range(0, n, 1000):
+            await conn.execute(tasks.insert(), rows[start : start + 1000])
+
+
+async def run_mediagate(url: str, n: int, slots: int) -> float:
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = Settings(
+            database_url=url, data_dir=Path(tmp), workers=slots,
+            provider_plugins=["instant_provider:make"],
+            provider_concurrency={"instant": slots},
+        )  # fmt: skip
+        await asyncio.to_thread(upgrade, settings.database)  # Alembic runs its own loop
+        db = Database(settings.database)
+        await db.open()
+        try:
+            await seed(db, n)
+            storage = await build_storage(settings, db)
+            engine = Engine(settings, db, storage, build_providers(settings), Wakeup())
+            started = time.perf_counter()
+            await engine.start()
+            while True:
+                async with db.read() as conn:
+                    done = await conn.scalar(
+                        select(func.count()).where(tasks.c.status.in_(list(FINAL)))
+                    )
+                if done >= n:
+                    break
+                await asyncio.sleep(0.05)
+            elapsed = time.perf_counter() - started
+            await engine.stop()
+            async with db.read() as conn:
+                ok = await conn.scalar(select(func.count()).where(tasks.c.status == "succeeded"))
+            assert ok == n, f"only {ok} of {n} succeeded"
+            return n / elapsed
+        finally:
+            await db.close()
+
+
+async def run_procrastinate(url: str, n: int, concurrency: int) -> float:
+    import procrastinate
+
+    app = procrastinate.App(connector=procrastinate.PsycopgConnector(conninfo=url))
+
+    @app.task(name="noop")
+    async def noop() -> None:
+        return None
+
+    async with app.open_async():
+        await app.schema_manager.apply_schema_async()
+        await noop.batch_defer_async(*[{} for _ in range(n)])
+        started = time.perf_counter()
+        await app.run_worker_async(
+            concurrency=concurrency, wait=False, install_signal_handlers=False
+        )
+        elapsed = time.perf_counter() - started
+    return n / elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tasks", type=int, default=3000)
+    parser.add_argument("--slots", type=int, default=64)
+    parser.add_argument("--rounds", type=int, default=2)
+    args = parser.parse_args()
+    figures: dict[str, list[float]] = {"sqlite": [], "postgresql": [], "procrastinate": []}
+    for r in range(args.rounds):
+        pg = fresh_postgres_database("mediagate_bench_tp")
+        figures["procrastinate"].append(asyncio.run(run_procrastinate(
+            fresh_postgres_database("mediagate_bench_proc"), args.tasks, args.slots)))  # fmt: skip
+        figures["postgresql"].append(asyncio.run(run_mediagate(pg, args.tasks, args.slots)))
+        with tempfile.TemporaryDirectory() as tmp:
+            figures["sqlite"].append(
+                asyncio.run(run_mediagate(f"sqlite:///{tmp}/tp.db", args.tasks, args.slots))
+            )
+        print(f"round {r + 1}:", {k: round(v[-1]) for k, v in figures.items()}, flush=True)
+    med = {k: statistics.median(v) for k, v in figures.items()}
+    base = med["procrastinate"]
+    lines = [
+        "## Throughput: whole task lifecycle against Procrastinate no-op jobs",
+        "",
+        f"- Machine: {machine()}",
+        f"- Command: `.venv/bin/python bench/bench_throughput.py --tasks {args.tasks} "
+        f"--slots {args.slots} --rounds {args.rounds}`",
+        f"- Date: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}",
+        f"- Work: {args.tasks} tasks / jobs due at once; one process, {args.slots} concurrent "
+        "steps / jobs. A mediagate task is two leased steps (submit, poll) plus copying, "
+        "measuring and storing its output file; a Procrastinate job is one no-op. Procrastinate "
+        "and mediagate on PostgreSQL use the same server, fresh databases, rounds alternating.",
+        "- Goal: mediagate at least 1.0 of Procrastinate's rate.",
+        "",
+        "| run | per second (median) | ratio to Procrastinate | rounds |",
+        "| --- | --- | --- | --- |",
+    ]
+    for name, label in (("procrastinate", "Procrastinate 3.10.0 (PostgreSQL)"),
+                        ("postgresql", "mediagate, PostgreSQL"),
+                        ("sqlite", "mediagate, SQLite")):  # fmt: skip
+        lines.append(
+            f"| {label} | {med[name]:.0f} | {med[name] / base:.2f} | "
+            f"{[round(v) for v in figures[name]]} |"
+        )
+    text = "\n".join(lines)
+    print(text)
+    write_section("throughput", text)
+
+
+if __name__ == "__main__":
+    main()
