@@ -57,7 +57,13 @@ def run_backend(name: str, url: str, data_dir: Path, seconds: int, rounds: int) 
     upgrade(parse_database_url(url))
     secret, task_id = asyncio.run(seed(url))
     headers = {"Authorization": f"Bearer {secret}"}
-    env = {"MEDIAGATE_DATABASE_URL": url, "MEDIAGATE_DATA_DIR": str(data_dir)}
+    # The API alone (no task workers in the process): the task stays pending, as most of the
+    # tasks clients poll are, and the engine's work does not share the CPU being measured.
+    env = {
+        "MEDIAGATE_DATABASE_URL": url,
+        "MEDIAGATE_DATA_DIR": str(data_dir),
+        "MEDIAGATE_WORKERS": "0",
+    }
     path = f"/api/v1/tasks/{task_id}"
     with uvicorn_server("mediagate.api.app:create_app", env, factory=True) as gate:
         response = httpx.get(gate + path, headers=headers)
@@ -122,7 +128,8 @@ def main() -> None:
         f"- Date: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}",
         f"- Load: wrk, 1 thread, {CONNECTIONS} connections, {args.seconds} s rounds, bare and "
         "mediagate alternating; each server one uvicorn process (uvloop, httptools). Medians of "
-        "the rounds; p99 is the worst round.",
+        "the rounds; p99 is the worst round. The task read is pending (its queue position is "
+        "computed on each read); mediagate runs the API alone (`MEDIAGATE_WORKERS=0`).",
         "- Goal: ratio at least 0.5, mediagate p99 under 20 ms.",
         "",
         "| backend | bare req/s | mediagate req/s | ratio | mediagate p50 ms | mediagate p99 ms "

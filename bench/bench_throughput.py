@@ -42,13 +42,13 @@ from mediagate.tasks.statuses import FINAL
 sys.path.insert(0, str(Path(__file__).parent))  # the plugin module
 
 
-async def seed(db: Database, n: int) -> None:
-    key = await accounts.create_key(db, account="bench")
+async def seed(db: Database, n: int, provider: str = "instant") -> None:
+    key = await accounts.create_key(db, account=f"bench-{provider}")
     now = now_us()
     rows = [
         {
             "id": new_id("task"), "account_id": key.account_id, "key_id": key.key_id,
-            "type": "image", "model": "instant-image", "provider": "instant",
+            "type": "image", "model": f"{provider}-image", "provider": provider,
             "status": "pending", "input": jsonutil.dumps({"prompt": f"p{i}"}),
             "metadata": "{}", "timeout_s": 3600, "created_at": now, "updated_at": now,
             "run_at": now, "deadline_at": now + 3600 * 10**6,

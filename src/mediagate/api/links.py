@@ -13,9 +13,10 @@ def linker_for(scope: Scope) -> Linker | None:
     results = getattr(scope["app"].state, "results", None)
     if results is None:
         return None
-    base = str(URL(scope=scope).replace(path="", query="", fragment=""))
 
     def link(stored: str, task_id: str) -> list[dict]:
+        # Built only for a succeeded task: most reads (of unfinished tasks) never need it.
+        base = str(URL(scope=scope).replace(path="", query="", fragment=""))
         return results.public(stored, task_id, base)
 
     return link
