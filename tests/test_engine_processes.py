@@ -166,3 +166,21 @@ def test_two_workers_never_run_one_step_twice(cluster):
         assert [c["call"] for c in calls].count("submit") == 1, calls
         pids |= {c["pid"] for c in calls}
     assert len(pids) == 2  # both workers took part
+
+
+def test_a_new_task_wakes_an_idle_worker_in_another_process(cluster):
+    """PostgreSQL: NOTIFY wakes the worker at once, though it polls only every 5 s. SQLite has
+    no cross-process signal: the worker finds the task at its next poll."""
+    cluster.env["MEDIAGATE_IDLE_POLL_SECONDS"] = "5"
+    cluster.start_worker()
+    time.sleep(6)  # the worker is up and asleep
+    with cluster.http() as http:
+        created = time.time()
+        task_id = _create(http, f"wake {secrets.token_hex(3)}")
+        _wait_call(cluster, task_id, "submit")
+    [submit] = [c for c in cluster.calls(task_id) if c["call"] == "submit"]
+    delay = submit["t"] - created
+    if "postgresql" in cluster.env["MEDIAGATE_DATABASE_URL"]:
+        assert delay < 0.5, delay
+    else:
+        assert delay < 5.5, delay

@@ -1,0 +1,131 @@
+"""Copying remote outputs into storage: streamed over real HTTP, size-capped, type-checked,
+measured from the bytes, transient failures retryable and final ones clear."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import wave
+from pathlib import Path
+
+import httpx
+import pytest
+from PIL import Image
+from starlette.applications import Starlette
+from starlette.responses import Response
+from starlette.routing import Route
+
+from mediagate.engine.collect import ResultUnavailable, collect
+from mediagate.providers import JobOutput, RetryableError
+from mediagate.storage.local import LocalStorage
+from mediagate.storage.signing import URLSigner
+from storage.storage_support import serving
+
+
+def _png(width: int, height: int) -> bytes:
+    buf = io.BytesIO()
+    Image.new("RGB", (width, height), (1, 2, 3)).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def _wav(seconds: float) -> bytes:
+    buf = io.BytesIO()
+    with wave.open(buf, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(8000)
+        w.writeframes(b"\0\0" * int(8000 * seconds))
+    return buf.getvalue()
+
+
+CALLS: dict[str, int] = {}
+
+
+async def _serve(request):
+    name = request.path_params["name"]
+    CALLS[name] = CALLS.get(name, 0) + 1
+    if name == "image.png":
+        if request.headers.get("authorization") != "Bearer s3cret":
+            return Response(status_code=401)
+        return Response(_png(300, 200), media_type="image/png")
+    if name == "clip.wav":
+        return Response(_wav(1.5), media_type="audio/wav")
+    if name == "liar.mp4":  # says video, is a PNG
+        return Response(_png(10, 10), media_type="video/mp4")
+    if name == "garbage.png":
+        return Response(b"<html>not an image</html>" * 100, media_type="image/png")
+    if name == "busy":
+        return Response(status_code=503)
+    if name == "expired":
+        return Response(status_code=403)
+    if name == "huge":
+        return Response(b"\0" * 300_000, media_type="image/png")
+    return Response(status_code=404)
+
+
+@pytest.fixture(scope="module")
+def origin():
+    app = Starlette(routes=[Route("/{name}", _serve)])
+    with serving(app) as base:
+        yield base
+
+
+@pytest.fixture
+def storage(tmp_path: Path) -> LocalStorage:
+    return LocalStorage(tmp_path / "files", URLSigner(b"k" * 32))
+
+
+def _collect(storage, tmp_path, task_type, *outputs, max_bytes=10_000_000):
+    async def run():
+        async with httpx.AsyncClient() as http:
+            return await collect(
+                list(outputs),
+                task_type=task_type,
+                key_prefix="acct_a/task_b",
+                storage=storage,
+                http=http,
+                work_dir=tmp_path / "work",
+                max_bytes=max_bytes,
+            )
+
+    return asyncio.run(run())
+
+
+def test_remote_outputs_are_streamed_measured_and_stored(origin, storage, tmp_path):
+    items = _collect(
+        storage, tmp_path, "image",
+        JobOutput(url=f"{origin}/image.png", headers={"Authorization": "Bearer s3cret"}),
+    )  # fmt: skip
+    assert items == [
+        {"key": "acct_a/task_b/0.png", "format": "png", "content_type": "image/png",
+         "size_bytes": len(_png(300, 200)), "width": 300, "height": 200},
+    ]  # fmt: skip
+    assert storage.path_of("acct_a/task_b/0.png").read_bytes() == _png(300, 200)
+    [audio] = _collect(storage, tmp_path, "audio", JobOutput(url=f"{origin}/clip.wav"))
+    assert audio["format"] == "wav" and audio["duration"] == pytest.approx(1.5, abs=0.01)
+    assert not list((tmp_path / "work").iterdir())  # no temporary file left behind
+
+
+@pytest.mark.parametrize(
+    ("name", "task_type", "needle"),
+    [
+        ("liar.mp4", "video", "is png, not a video format"),
+        ("garbage.png", "image", "not a usable file"),
+        ("expired", "image", "HTTP 403"),
+        ("huge", "image", "limit"),
+    ],
+)
+def test_bad_outputs_fail_with_result_unavailable(origin, storage, tmp_path, name, task_type,
+                                                  needle):  # fmt: skip
+    with pytest.raises(ResultUnavailable) as caught:
+        _collect(storage, tmp_path, task_type, JobOutput(url=f"{origin}/{name}"),
+                 max_bytes=200_000)  # fmt: skip
+    assert caught.value.code == "RESULT_UNAVAILABLE" and needle in caught.value.message
+    assert not storage.path_of("acct_a/task_b/0.png").exists()
+
+
+def test_transient_fetch_failures_are_retryable(origin, storage, tmp_path):
+    with pytest.raises(RetryableError):
+        _collect(storage, tmp_path, "image", JobOutput(url=f"{origin}/busy"))
+    with pytest.raises(RetryableError):  # nobody listens there
+        _collect(storage, tmp_path, "image", JobOutput(url="http://127.0.0.1:9/x.png"))
