@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
-import socket
 import threading
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
@@ -21,8 +20,8 @@ from typing import Any, TypeVar
 import asyncpg
 import httpx
 import pytest
-import uvicorn
 
+from helpers import engine_settings, serve_app
 from mediagate.accounts import service as accounts
 from mediagate.accounts.repository import Principal
 from mediagate.api import create_app
@@ -155,25 +154,6 @@ class Live:
         return httpx.Client(base_url=self.base_url, headers=headers, timeout=30)
 
 
-def _serve(app: Any) -> tuple[uvicorn.Server, threading.Thread, str]:
-    sock = socket.socket()
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on")
-    )
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    for _ in range(500):
-        if server.started:
-            break
-        if not thread.is_alive():
-            raise RuntimeError("the test server did not start")
-        threading.Event().wait(0.01)
-    return server, thread, f"http://127.0.0.1:{port}"
-
-
 @pytest.fixture(scope="session", params=BACKENDS)
 def live(
     request: pytest.FixtureRequest,
@@ -185,7 +165,7 @@ def live(
     url = database_urls(backend)
     data_dir = tmp_path_factory.mktemp(f"data-{backend}")
     settings = Settings(database_url=url, data_dir=data_dir, workers=0)
-    server, thread, base_url = _serve(create_app(settings))
+    server, thread, base_url = serve_app(create_app(settings))
     db = Database(settings.database)
     loop_thread.run(db.open())
     try:
@@ -245,19 +225,6 @@ class EngineLive:
         return self.data_dir / "scripted"
 
 
-def engine_settings(url: str, data_dir: Path, **extra: Any) -> Settings:
-    return Settings(
-        database_url=url,
-        data_dir=data_dir,
-        workers=8,
-        lease_seconds=2,
-        idle_poll_seconds=0.5,
-        max_attempts=3,
-        provider_plugins=["scripted_provider:make"],
-        **extra,
-    )
-
-
 @pytest.fixture(scope="module", params=BACKENDS)
 def engine_live(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
@@ -270,7 +237,7 @@ def engine_live(
         url = _create_postgres_database()
     upgrade(parse_database_url(url))
     settings = engine_settings(url, data_dir)
-    server, thread, base_url = _serve(create_app(settings))
+    server, thread, base_url = serve_app(create_app(settings))
 
     async def make_key() -> str:
         db = Database(settings.database)

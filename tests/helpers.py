@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import os
 import re
+import socket
 import subprocess
 import sys
+import threading
+from pathlib import Path
 from typing import Any
 
+import uvicorn
+
+from mediagate.config import Settings
 from mediagate.core import jsonutil
 from mediagate.core.clock import now_us
 from mediagate.core.ids import new_id
@@ -125,3 +131,36 @@ def wait_for(http: Any, task_id: str, until: set[str] = FINAL, timeout: float = 
         if time.monotonic() > deadline:
             raise AssertionError(f"task {task_id} still {task['status']} after {timeout}s: {seen}")
         time.sleep(0.02)
+
+
+def serve_app(app: Any) -> tuple[uvicorn.Server, threading.Thread, str]:
+    """Serve `app` with uvicorn in a thread on a free loopback port: (server, thread, URL)."""
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(
+        uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on")
+    )
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    for _ in range(500):
+        if server.started:
+            break
+        if not thread.is_alive():
+            raise RuntimeError("the test server did not start")
+        threading.Event().wait(0.01)
+    return server, thread, f"http://127.0.0.1:{port}"
+
+
+def engine_settings(url: str, data_dir: Path, **extra: Any) -> Settings:
+    return Settings(
+        database_url=url,
+        data_dir=data_dir,
+        workers=8,
+        lease_seconds=2,
+        idle_poll_seconds=0.5,
+        max_attempts=3,
+        provider_plugins=["scripted_provider:make"],
+        **extra,
+    )

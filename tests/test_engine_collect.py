@@ -15,11 +15,11 @@ from starlette.applications import Starlette
 from starlette.responses import Response
 from starlette.routing import Route
 
+from helpers import serve_app
 from mediagate.engine.collect import ResultUnavailable, collect
 from mediagate.providers import JobOutput, RetryableError
 from mediagate.storage.local import LocalStorage
 from mediagate.storage.signing import URLSigner
-from storage.storage_support import serving
 
 
 def _png(width: int, height: int) -> bytes:
@@ -65,9 +65,10 @@ async def _serve(request):
 
 @pytest.fixture(scope="module")
 def origin():
-    app = Starlette(routes=[Route("/{name}", _serve)])
-    with serving(app) as base:
-        yield base
+    server, thread, base = serve_app(Starlette(routes=[Route("/{name}", _serve)]))
+    yield base
+    server.should_exit = True
+    thread.join(10)
 
 
 @pytest.fixture

@@ -10,8 +10,7 @@ import httpx
 import pytest
 from sqlalchemy import update
 
-from conftest import _serve, engine_settings
-from helpers import insert_tasks, wait_for
+from helpers import engine_settings, insert_tasks, serve_app, wait_for
 from mediagate.accounts import service as accounts
 from mediagate.api import create_app
 from mediagate.core.clock import now_us
@@ -125,7 +124,7 @@ def test_a_provider_concurrency_limit_is_respected(tmp_path, backend):
     url = f"sqlite:///{tmp_path}/limit.db"
     upgrade(parse_database_url(url))
     settings = engine_settings(url, tmp_path, provider_concurrency={"scripted": 1})
-    server, thread, base_url = _serve(create_app(settings))
+    server, thread, base_url = serve_app(create_app(settings))
     try:
 
         async def key():
