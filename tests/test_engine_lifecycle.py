@@ -144,3 +144,19 @@ def test_cancel_of_a_started_task_reaches_the_provider(engine_live, http, state)
     task = http.get(f"/api/v1/tasks/{task_id}").json()["data"]
     assert task["status"] == "cancelled" and task["cost"] == 0 and "result" not in task
     assert http.post(f"/api/v1/tasks/{task_id}/cancel").status_code == 409
+
+
+def test_cancel_during_a_submit_still_cancels_the_job_it_started(engine_live, http):
+    task_id = _create(http, f"racing {_tag()} hang_submit:1.0 run:20")
+    deadline = time.monotonic() + 5
+    while "submit" not in _calls(engine_live, task_id):
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    r = http.post(f"/api/v1/tasks/{task_id}/cancel")  # the provider has the job; we don't yet
+    assert r.json()["data"]["status"] == "cancelled"
+    deadline = time.monotonic() + 10
+    while "cancel" not in _calls(engine_live, task_id):
+        assert time.monotonic() < deadline, _calls(engine_live, task_id)
+        time.sleep(0.05)
+    task = http.get(f"/api/v1/tasks/{task_id}").json()["data"]
+    assert task["status"] == "cancelled" and task["cost"] == 0

@@ -197,12 +197,18 @@ async def _submit(ctx: StepContext, provider: Provider, task: ClaimedTask, now: 
         "progress": 0,
         "run_at": _next_run(task, schedule.poll_interval(0.0, provider.first_poll_s), done),
     }
-    if not await _write(ctx, task, values):
-        # Cancelled during the submit: keep the job id so the cancel reaches the provider.
-        async with ctx.db.autocommit() as conn:
-            await repository.update_leased(
-                conn, task, {"provider_job_id": job_id, "cancel_requested": 1, "run_at": done}
-            )
+    values.update(lease_owner=None, lease_expires_at=None, updated_at=done)
+    async with ctx.db.autocommit() as conn:
+        if await repository.update_active(conn, task, values):
+            return
+        # Cancelled during the submit: keep the job id (and let go of the task) so that the
+        # cancel step reaches the provider's job.
+        await repository.update_leased(
+            conn,
+            task,
+            {"provider_job_id": job_id, "cancel_requested": 1, "run_at": done,
+             "lease_owner": None, "lease_expires_at": None},
+        )  # fmt: skip
 
 
 async def _clear_submit(ctx: StepContext, task: ClaimedTask) -> None:
