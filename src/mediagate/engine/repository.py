@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import case, func, or_, select, update
@@ -98,30 +100,49 @@ async def claim(
     return [ClaimedTask(*row[:-1], lease=row[-1]) for row in rows]
 
 
+_ACTIVE_SQL = ", ".join(f"'{status}'" for status in ACTIVE)
+
+
+@lru_cache(maxsize=256)
+def _update_sql(columns: tuple[str, ...], only_active: bool, postgres: bool) -> str:
+    """The fenced UPDATE for these columns, as driver SQL (built once per column set: the
+    engine's hot path skips statement construction and compilation)."""
+    for column in columns:
+        if column not in tasks.c:
+            raise ValueError(f"tasks has no column {column!r}")
+    sql = (
+        "UPDATE tasks SET " + ", ".join(f"{c} = ?" for c in columns)
+        + " WHERE id = ? AND lease_owner = ?"
+        + (f" AND status IN ({_ACTIVE_SQL})" if only_active else "")
+    )  # fmt: skip
+    return dialect.driver_sql_for(sql, postgres)
+
+
+async def _fenced_update(
+    conn: AsyncConnection, task: ClaimedTask, values: dict[str, Any], only_active: bool
+) -> bool:
+    columns = tuple(values)
+    sql = _update_sql(columns, only_active, conn.dialect.name == "postgresql")
+    params = (*(_plain(values[c]) for c in columns), task.id, task.lease)
+    result = await conn.exec_driver_sql(sql, params)
+    return result.rowcount == 1
+
+
+def _plain(value: Any) -> Any:
+    """Enum members (statuses) as their text, for the driver."""
+    return value.value if isinstance(value, enum.Enum) else value
+
+
 async def update_active(conn: AsyncConnection, task: ClaimedTask, values: dict[str, Any]) -> bool:
     """Write `values` if this claim still holds the lease and the task is not final (a
     client's cancel wins over any result). False: drop whatever the step produced."""
-    result = await conn.execute(
-        update(tasks)
-        .where(
-            tasks.c.id == task.id,
-            tasks.c.lease_owner == task.lease,
-            tasks.c.status.in_(ACTIVE),
-        )
-        .values(**values)
-    )
-    return result.rowcount == 1
+    return await _fenced_update(conn, task, values, only_active=True)
 
 
 async def update_leased(conn: AsyncConnection, task: ClaimedTask, values: dict[str, Any]) -> bool:
     """Write `values` if this claim still holds the lease, whatever the status (recording a
     provider job id even after a cancel, so the job can be cancelled at the provider)."""
-    result = await conn.execute(
-        update(tasks)
-        .where(tasks.c.id == task.id, tasks.c.lease_owner == task.lease)
-        .values(**values)
-    )
-    return result.rowcount == 1
+    return await _fenced_update(conn, task, values, only_active=False)
 
 
 async def extend_lease(conn: AsyncConnection, task: ClaimedTask, until: int) -> bool:
