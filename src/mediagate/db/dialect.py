@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from typing import Any, Protocol
 
 import asyncpg
-from sqlalchemy import Select, event
+from sqlalchemy import event
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
@@ -119,14 +119,6 @@ async def compact_task_counts(conn: AsyncConnection, batch: int = 50_000) -> int
     return result.rowcount
 
 
-def skip_locked(query: Select, conn: AsyncConnection) -> Select:
-    """The claim's candidate rows: locked and skipped when others hold them (PostgreSQL); on
-    SQLite the write transaction is the only writer, so plain rows are enough."""
-    if conn.dialect.name == "postgresql":
-        return query.with_for_update(skip_locked=True)
-    return query
-
-
 TASKS_CHANNEL = "mediagate_tasks"
 
 
@@ -135,6 +127,12 @@ async def notify_workers(conn: AsyncConnection) -> None:
     SQLite has no such thing, and its workers poll (in-process ones get an event)."""
     if conn.dialect.name == "postgresql":
         await conn.exec_driver_sql(f"NOTIFY {TASKS_CHANNEL}")
+
+
+def lock_skipped(select_sql: str, postgres: bool) -> str:
+    """The claim's candidate rows: locked and skipped when others hold them (PostgreSQL); on
+    SQLite the write transaction is the only writer, so plain rows are enough."""
+    return f"{select_sql} FOR UPDATE SKIP LOCKED" if postgres else select_sql
 
 
 class FastReader(Protocol):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import shutil
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -49,9 +48,14 @@ async def collect(
     for index, output in enumerate(outputs):
         tmp = work_dir / f"{key_prefix.replace('/', '_')}-{index}.part"
         try:
-            await _fetch(output, tmp, http, max_bytes)
+            # A local file (the offline provider's) is measured and stored where it is; a URL
+            # is first streamed into a temporary file.
+            source = await _local_source(output, max_bytes)
+            if source is None:
+                await _fetch(output, tmp, http, max_bytes)
+                source = tmp
             try:
-                info = await asyncio.to_thread(probe, tmp)
+                info = await asyncio.to_thread(probe, source)
             except UnsupportedMedia as exc:
                 raise ResultUnavailable(f"output {index} is not a usable file: {exc}") from None
             if info.format not in FORMATS_BY_TYPE[task_type]:
@@ -59,7 +63,7 @@ async def collect(
                     f"output {index} is {info.format}, not a {task_type} format"
                 )
             key = f"{key_prefix}/{index}.{info.format}"
-            size = await storage.put_file(key, tmp, info.mime_type)
+            size = await storage.put_file(key, source, info.mime_type)
         finally:
             tmp.unlink(missing_ok=True)
         item: dict[str, Any] = {
@@ -76,13 +80,19 @@ async def collect(
     return items
 
 
-async def _fetch(output: JobOutput, dest: Path, http: httpx.AsyncClient, max_bytes: int) -> None:
-    if output.path is not None:
+async def _local_source(output: JobOutput, max_bytes: int) -> Path | None:
+    if output.path is None:
+        return None
+    try:
         size = (await asyncio.to_thread(output.path.stat)).st_size
-        if size > max_bytes:
-            raise ResultUnavailable(f"the output is {size} bytes; the limit is {max_bytes}")
-        await asyncio.to_thread(shutil.copyfile, output.path, dest)
-        return
+    except OSError as exc:
+        raise ResultUnavailable(f"the output file is missing: {exc.strerror}") from None
+    if size > max_bytes:
+        raise ResultUnavailable(f"the output is {size} bytes; the limit is {max_bytes}")
+    return output.path
+
+
+async def _fetch(output: JobOutput, dest: Path, http: httpx.AsyncClient, max_bytes: int) -> None:
     if output.url is None:
         raise ResultUnavailable("the provider returned an output without a URL")
     try:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import case, func, or_, select, update
+from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from mediagate.db import dialect
@@ -75,32 +75,32 @@ async def claim(
     themselves once their lease runs out."""
     if limit <= 0 or not providers:
         return []
-    due = (
-        select(tasks.c.id)
-        .where(
-            tasks.c.run_at <= now,
-            or_(tasks.c.lease_expires_at.is_(None), tasks.c.lease_expires_at <= now),
-            tasks.c.provider.in_(list(providers)),
-        )
-        .order_by(tasks.c.run_at)
-        .limit(limit)
-    )
-    statement = (
-        update(tasks)
-        .where(tasks.c.id.in_(dialect.skip_locked(due, conn)))
-        # Each claim gets its own token `<worker>:<now>`, so a worker that claims the same task
-        # again after losing its lease cannot be confused with its earlier self.
-        .values(
-            lease_owner=f"{token_prefix}:{now}",
-            lease_expires_at=now + lease_us,
-        )
-        .returning(*_CLAIMED)
-    )
-    rows = (await conn.execute(statement)).all()
+    postgres = conn.dialect.name == "postgresql"
+    sql = _claim_sql(len(providers), postgres)
+    # Each claim gets its own token `<worker>:<now>`, so a worker that claims the same task
+    # again after losing its lease cannot be confused with its earlier self.
+    params = (f"{token_prefix}:{now}", now + lease_us, now, now, *providers, limit)
+    rows = (await conn.exec_driver_sql(sql, params)).all()
     return [ClaimedTask(*row[:-1], lease=row[-1]) for row in rows]
 
 
 _ACTIVE_SQL = ", ".join(f"'{status}'" for status in ACTIVE)
+
+
+@lru_cache(maxsize=32)
+def _claim_sql(provider_count: int, postgres: bool) -> str:
+    """One statement: lease the earliest due, unleased tasks of these providers."""
+    due = (
+        "SELECT id FROM tasks WHERE run_at <= ? "
+        "AND (lease_expires_at IS NULL OR lease_expires_at <= ?) "
+        f"AND provider IN ({', '.join('?' * provider_count)}) ORDER BY run_at LIMIT ?"
+    )
+    sql = (
+        "UPDATE tasks SET lease_owner = ?, lease_expires_at = ? "
+        f"WHERE id IN ({dialect.lock_skipped(due, postgres)}) "
+        f"RETURNING {', '.join(c.name for c in _CLAIMED)}"
+    )
+    return dialect.driver_sql_for(sql, postgres)
 
 
 @lru_cache(maxsize=256)
