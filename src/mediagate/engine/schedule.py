@@ -7,6 +7,8 @@ import random
 #: Poll intervals by how long the job has been at the provider: quick at first, then slower.
 _POLL_STEPS = ((10.0, 1.0), (60.0, 2.0), (300.0, 5.0), (1800.0, 10.0))
 POLL_CAP_S = 30.0
+#: How far ahead a provider's ETA is trusted: polling a 60 s job at its end, not every 30 s.
+ETA_CAP_S = 120.0
 HINT_FLOOR_S = 0.1
 
 
@@ -29,7 +31,7 @@ def next_poll(elapsed_s: float, hint_s: float | None, eta_s: float | None) -> fl
         return interval
     if eta_s + 0.25 < interval:  # due soon: look just after, but not more than once a second
         return max(eta_s + 0.25, min(interval, 1.0))
-    return min(eta_s + 0.25, POLL_CAP_S)
+    return min(eta_s + 0.25, ETA_CAP_S)
 
 
 def retry_delay(attempt: int, retry_after_s: float | None = None) -> float:
