@@ -91,7 +91,7 @@ async def seed(url: str, n: int) -> str:
         await conn.close()
     db = Database(parse_database_url(url))
     try:
-        await housekeeping.compact_counts(db)  # what the service does in the background
+        await housekeeping.compact_counts(db, max_passes=10_000)  # the background upkeep
     finally:
         await db.close()
     conn = await asyncpg.connect(url)

@@ -10,6 +10,7 @@ processes share them and tests can count calls. Prompt words (combine freely):
 - `badinput`: the submit is refused as invalid input;
 - `banned`: the job ends failed for content policy;
 - `lost`: polls say the job is unknown;
+- `crash`: polls raise a plain exception (an adapter bug);
 - `hang_submit:S`: the submit takes S seconds before answering (to kill a worker mid-submit);
 - `reconcile`: the provider can find a job by its client reference.
 """
@@ -127,6 +128,8 @@ class ScriptedProvider(Provider):
         self._script(job["task"], prompt, "poll")
         if "lost" in prompt:
             raise JobNotFound()
+        if "crash" in prompt:  # an adapter bug: not a provider error at all
+            raise ValueError("cannot parse the reply")
         if job["cancelled"]:
             return JobStatus(JobState.CANCELLED)
         elapsed = time.time() - job["t0"]

@@ -105,6 +105,7 @@ def test_a_429_storm_is_ridden_out_without_failing(engine_live, http):
         ("badinput", "INVALID_INPUT"),
         ("banned", "CONTENT_POLICY_VIOLATION"),
         ("lost", "PROVIDER_ERROR"),
+        ("crash", "INTERNAL_ERROR"),
     ],
 )
 def test_provider_failures_map_to_codes(engine_live, http, word, code):

@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -17,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from helpers import cli_env, run_cli, wait_for
+from helpers import cli_env, run_cli, start_serve, stop, wait_for
 from scripted_provider import read_calls
 
 TESTS = Path(__file__).parent
@@ -50,12 +49,6 @@ class Cluster:
         return [c for c in read_calls(self.data_dir / "scripted") if c["task"] == task_id]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def cluster(empty_database: str, tmp_path: Path) -> Iterator[Cluster]:
     data_dir = tmp_path / "data"
@@ -67,31 +60,16 @@ def cluster(empty_database: str, tmp_path: Path) -> Iterator[Cluster]:
         provider_plugins='["scripted_provider:make"]',
     )
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(TESTS), env.get("PYTHONPATH")]))
-    port = _free_port()
-    api = subprocess.Popen(
-        [sys.executable, "-m", "mediagate", "serve", "--port", str(port), "--workers", "0"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                break
-        except httpx.TransportError:
-            pass
-        assert api.poll() is None and time.monotonic() < deadline, "the API did not start"
-        time.sleep(0.1)
+    api, base = start_serve(env, "--workers", "0")
     key = run_cli("keys", "create", "--account", "crash", env=env).stdout.strip().splitlines()[-1]
     c = Cluster(env, base, data_dir, key)
     try:
         yield c
     finally:
-        for proc in [*c.workers, api]:
+        for proc in c.workers:
             proc.kill()
             proc.wait(10)
+        stop(api)
 
 
 def _create(http: httpx.Client, prompt: str) -> str:
@@ -123,34 +101,33 @@ def test_a_worker_killed_while_polling_loses_nothing(cluster):
     assert len({c["pid"] for c in calls}) == 2  # the second worker finished it
 
 
-def test_a_worker_killed_mid_submit_reconciles_instead_of_submitting_again(cluster):
+def _kill_mid_submit(cluster: Cluster, prompt: str) -> tuple[dict, list[str]]:
+    """Kill the worker while the provider holds a job whose id the worker has not stored yet;
+    a second worker takes over. Returns the final task and the provider's calls for it."""
     first = cluster.start_worker()
     with cluster.http() as http:
-        task_id = _create(http, f"reconcile hang_submit:30 {secrets.token_hex(3)}")
+        task_id = _create(http, f"{prompt} hang_submit:30 {secrets.token_hex(3)}")
         _wait_call(cluster, task_id, "submit")
         time.sleep(0.2)
         first.send_signal(signal.SIGKILL)
         first.wait(5)
         cluster.start_worker()
         task = wait_for(http, task_id, timeout=30)
+    return task, [c["call"] for c in cluster.calls(task_id)]
+
+
+def test_a_worker_killed_mid_submit_reconciles_instead_of_submitting_again(cluster):
+    task, calls = _kill_mid_submit(cluster, "reconcile")
     assert task["status"] == "succeeded", task
-    assert [c["call"] for c in cluster.calls(task_id)].count("submit") == 1
+    assert calls.count("submit") == 1
 
 
 def test_a_worker_killed_mid_submit_fails_the_task_rather_than_pay_twice(cluster):
-    first = cluster.start_worker()
-    with cluster.http() as http:
-        task_id = _create(http, f"hang_submit:30 {secrets.token_hex(3)}")
-        _wait_call(cluster, task_id, "submit")
-        time.sleep(0.2)
-        first.send_signal(signal.SIGKILL)
-        first.wait(5)
-        cluster.start_worker()
-        task = wait_for(http, task_id, timeout=30)
+    task, calls = _kill_mid_submit(cluster, "no-lookup")
     assert task["status"] == "failed"
     assert task["error"]["code"] == "PROVIDER_ERROR"
     assert "not resubmitting" in task["error"]["message"]
-    assert [c["call"] for c in cluster.calls(task_id)].count("submit") == 1
+    assert calls.count("submit") == 1
 
 
 def test_two_workers_never_run_one_step_twice(cluster):

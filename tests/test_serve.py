@@ -2,23 +2,13 @@
 
 from __future__ import annotations
 
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-from helpers import cli_env, run_cli
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from helpers import cli_env, run_cli, start_serve, stop
 
 
 @pytest.fixture
@@ -30,35 +20,11 @@ def served(empty_database: str, tmp_path: Path) -> Iterator[tuple[str, dict[str,
     if empty_database.startswith("postgresql"):
         settings["database_url"] = empty_database
     env = cli_env(**settings)
-    port = _free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "mediagate", "serve", "--port", str(port), "--workers", "0"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                break
-        except httpx.TransportError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            pytest.fail(f"serve did not come up:\n{proc.stdout.read()}")
-        time.sleep(0.1)
+    proc, base = start_serve(env, "--workers", "0")
     try:
         yield base, env, data_dir
     finally:
-        proc.terminate()
-        try:
-            proc.wait(15)
-        finally:
-            proc.kill()
-            proc.stdout.close()
+        stop(proc)
 
 
 def test_serve_brings_the_schema_up_and_answers_the_api(served):

@@ -80,7 +80,6 @@ tasks = Table(
     Column("lease_owner", String(64)),
     Column("lease_expires_at", BigInteger),
     Column("attempts", Integer, nullable=False, server_default="0"),
-    Column("polls", Integer, nullable=False, server_default="0"),
     Column("client_ref", String(64)),
     Column("submit_started_at", BigInteger),
     Column("provider_job_id", String(200)),

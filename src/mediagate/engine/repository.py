@@ -31,7 +31,6 @@ _CLAIMED = (
     tasks.c.cancel_requested,
     tasks.c.deadline_at,
     tasks.c.attempts,
-    tasks.c.polls,
     tasks.c.created_at,
     tasks.c.started_at,
     tasks.c.lease_owner,
@@ -55,7 +54,6 @@ class ClaimedTask:
     cancel_requested: int
     deadline_at: int | None
     attempts: int
-    polls: int
     created_at: int
     started_at: int | None
     lease: str  # the token fencing every write of this claim

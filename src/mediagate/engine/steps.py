@@ -58,9 +58,26 @@ def _at(seconds: float, now: int) -> int:
 
 
 async def run_step(ctx: StepContext, task: ClaimedTask) -> str:
-    """Run the task's next step; returns its kind (for metrics)."""
+    """Run the task's next step; returns its kind (for metrics). A provider error a step did
+    not handle itself, or a bug (say, an adapter choking on a reply), is retried like a 5xx and
+    ends the task after its attempts, never leaving it to loop on lease expiries."""
     provider = ctx.providers[task.provider]
     now = now_us()
+    try:
+        return await _dispatch(ctx, provider, task, now)
+    except ProviderError as exc:
+        if not exc.retryable:
+            await _fail(ctx, task, exc.code, exc.message)
+        else:
+            await _retry_or_fail(ctx, task, exc, now_us())
+    except Exception as exc:
+        log.exception("step of task %s failed unexpectedly", task.id)
+        error = RetryableError(f"internal error: {type(exc).__name__}", code="INTERNAL_ERROR")
+        await _retry_or_fail(ctx, task, error, now_us())
+    return "error"
+
+
+async def _dispatch(ctx: StepContext, provider: Provider, task: ClaimedTask, now: int) -> str:
     if task.cancel_requested:
         await _cancel_at_provider(ctx, provider, task)
         return "cancel"
@@ -77,20 +94,26 @@ async def run_step(ctx: StepContext, task: ClaimedTask) -> str:
     return "poll"
 
 
-async def _write(ctx: StepContext, task: ClaimedTask, values: dict[str, Any], *, active=True):
+async def _write(
+    ctx: StepContext,
+    task: ClaimedTask,
+    values: dict[str, Any],
+    *,
+    active: bool = True,
+    on_lost: dict[str, Any] | None = None,
+) -> bool:
     """End the step: write `values` and release the lease (fenced). False if the lease or the
-    task (a cancel) was lost meanwhile."""
-    values = {**values, "lease_owner": None, "lease_expires_at": None, "updated_at": now_us()}
+    task (a cancel) was lost meanwhile; then, if the lease is still ours, only `on_lost` is
+    written with the release (the cancel's schedule stays)."""
+    release = {"lease_owner": None, "lease_expires_at": None}
+    values = {**values, **release, "updated_at": now_us()}
     async with ctx.db.autocommit() as conn:
-        if active:
-            if await repository.update_active(conn, task, values):
-                return True
-            # Cancelled (or finished) meanwhile: keep the cancel's schedule, just let go.
-            await repository.update_leased(
-                conn, task, {"lease_owner": None, "lease_expires_at": None}
-            )
-            return False
-        return await repository.update_leased(conn, task, values)
+        if not active:
+            return await repository.update_leased(conn, task, values)
+        if await repository.update_active(conn, task, values):
+            return True
+        await repository.update_leased(conn, task, {**(on_lost or {}), **release})
+        return False
 
 
 def _next_run(task: ClaimedTask, delay_s: float, now: int) -> int:
@@ -117,10 +140,23 @@ async def _fail(ctx: StepContext, task: ClaimedTask, code: str, message: str, **
     await _write(ctx, task, values)
 
 
-async def _retry_or_fail(ctx: StepContext, task: ClaimedTask, exc: ProviderError, now: int):
+async def _retry_or_fail(
+    ctx: StepContext,
+    task: ClaimedTask,
+    exc: ProviderError,
+    now: int,
+    extra: dict[str, Any] | None = None,
+) -> None:
+    """Schedule the step again after a backoff, or fail the task once its attempts are spent;
+    `extra` values are written either way."""
+    extra = extra or {}
     if isinstance(exc, RateLimited):  # a 429 never fails a task by itself; the deadline does
         delay = schedule.retry_delay(task.attempts + 1, exc.retry_after_s)
-        await _write(ctx, task, {"run_at": _next_run(task, delay, now), "last_error": exc.message})
+        await _write(
+            ctx,
+            task,
+            {**extra, "run_at": _next_run(task, delay, now), "last_error": exc.message},
+        )
         return
     attempts = task.attempts + 1
     if attempts >= ctx.max_attempts:
@@ -129,6 +165,7 @@ async def _retry_or_fail(ctx: StepContext, task: ClaimedTask, exc: ProviderError
             task,
             exc.code,
             f"{exc.message} (gave up after {attempts} tries)",
+            **extra,
             cancel_requested=int(task.provider_job_id is not None),
         )
         return
@@ -136,7 +173,12 @@ async def _retry_or_fail(ctx: StepContext, task: ClaimedTask, exc: ProviderError
     await _write(
         ctx,
         task,
-        {"attempts": attempts, "run_at": _next_run(task, delay, now), "last_error": exc.message},
+        {
+            **extra,
+            "attempts": attempts,
+            "run_at": _next_run(task, delay, now),
+            "last_error": exc.message,
+        },
     )
 
 
@@ -182,9 +224,7 @@ async def _submit(ctx: StepContext, provider: Provider, task: ClaimedTask, now: 
             job_id = await provider.submit(request)
     except RetryableError as exc:
         # The provider answered with an error: no job was started, a retry may submit again.
-        task = _replace(task, submit_started_at=None)
-        await _clear_submit(ctx, task)
-        await _retry_or_fail(ctx, task, exc, now_us())
+        await _retry_or_fail(ctx, task, exc, now_us(), {"submit_started_at": None})
         return
     except ProviderError as exc:
         await _fail(ctx, task, exc.code, exc.message)
@@ -197,29 +237,9 @@ async def _submit(ctx: StepContext, provider: Provider, task: ClaimedTask, now: 
         "progress": 0,
         "run_at": _next_run(task, schedule.poll_interval(0.0, provider.first_poll_s), done),
     }
-    values.update(lease_owner=None, lease_expires_at=None, updated_at=done)
-    async with ctx.db.autocommit() as conn:
-        if await repository.update_active(conn, task, values):
-            return
-        # Cancelled during the submit: keep the job id (and let go of the task) so that the
-        # cancel step reaches the provider's job.
-        await repository.update_leased(
-            conn,
-            task,
-            {"provider_job_id": job_id, "cancel_requested": 1, "run_at": done,
-             "lease_owner": None, "lease_expires_at": None},
-        )  # fmt: skip
-
-
-async def _clear_submit(ctx: StepContext, task: ClaimedTask) -> None:
-    async with ctx.db.autocommit() as conn:
-        await repository.update_active(conn, task, {"submit_started_at": None})
-
-
-def _replace(task: ClaimedTask, **changes: Any) -> ClaimedTask:
-    from dataclasses import replace
-
-    return replace(task, **changes)
+    # Cancelled during the submit: keep the job id so that the cancel step reaches the job.
+    lost = {"provider_job_id": job_id, "cancel_requested": 1, "run_at": done}
+    await _write(ctx, task, values, on_lost=lost)
 
 
 async def _poll(ctx: StepContext, provider: Provider, task: ClaimedTask, now: int) -> None:
@@ -250,7 +270,7 @@ async def _poll(ctx: StepContext, provider: Provider, task: ClaimedTask, now: in
 async def _apply(
     ctx: StepContext, provider: Provider, task: ClaimedTask, status: JobStatus, now: int
 ) -> None:
-    base: dict[str, Any] = {"attempts": 0, "polls": task.polls + 1}
+    base: dict[str, Any] = {"attempts": 0}
     if status.state in (JobState.QUEUED, JobState.RUNNING):
         running = status.state is JobState.RUNNING
         elapsed = (now - (task.started_at or task.created_at)) / US

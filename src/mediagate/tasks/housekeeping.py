@@ -16,15 +16,18 @@ from mediagate.tasks.statuses import Status
 log = logging.getLogger(__name__)
 
 
-async def compact_counts(db: Database) -> int:
-    """Fold pending listing-total deltas into the per-day counts until none are left."""
+async def compact_counts(db: Database, max_passes: int = 20) -> int:
+    """Fold pending listing-total deltas into the per-day counts, batch by batch, until none are
+    left or `max_passes` batches are done (so that a steady stream of new tasks cannot keep
+    one call, and the upkeep after it, from ever finishing)."""
     folded = 0
-    while True:
+    for _ in range(max_passes):
         async with db.write() as conn:
             changed = await dialect.compact_task_counts(conn)
         if changed == 0:
-            return folded
+            break
         folded += changed
+    return folded
 
 
 async def expire_results(

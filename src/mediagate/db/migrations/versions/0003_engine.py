@@ -19,7 +19,6 @@ _COLUMNS = [
     sa.Column("lease_owner", sa.String(64)),
     sa.Column("lease_expires_at", sa.BigInteger),
     sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
-    sa.Column("polls", sa.Integer, nullable=False, server_default="0"),
     sa.Column("client_ref", sa.String(64)),
     sa.Column("submit_started_at", sa.BigInteger),
     sa.Column("provider_job_id", sa.String(200)),
