@@ -19,6 +19,10 @@ def _run(connection: Connection) -> None:
         target_metadata=metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         transaction_per_migration=False,
+        # Alembic runs SQLite DDL outside a transaction by default; SQLite's DDL is
+        # transactional, and one transaction (begun IMMEDIATE, see dialect) is what keeps
+        # processes that upgrade at once from applying the same migration twice.
+        transactional_ddl=True,
     )
     with context.begin_transaction():
         dialect.lock_for_migrations(connection)
