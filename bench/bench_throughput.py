@@ -73,7 +73,8 @@ async def run_mediagate(url: str, n: int, slots: int) -> float:
         try:
             await seed(db, n)
             storage = await build_storage(settings, db)
-            engine = Engine(settings, db, storage, build_providers(settings), Wakeup())
+            providers = build_providers(settings)
+            engine = Engine(settings, db, storage, providers, Wakeup())
             started = time.perf_counter()
             await engine.start()
             while True:
@@ -86,6 +87,7 @@ async def run_mediagate(url: str, n: int, slots: int) -> float:
                 await asyncio.sleep(0.05)
             elapsed = time.perf_counter() - started
             await engine.stop()
+            await providers.aclose()
             async with db.read() as conn:
                 ok = await conn.scalar(select(func.count()).where(tasks.c.status == "succeeded"))
             assert ok == n, f"only {ok} of {n} succeeded"

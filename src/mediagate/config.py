@@ -23,6 +23,9 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    rate_limit_per_minute: int = Field(
+        default=0, ge=0, description="Requests a minute per API key (a 429 past it); 0: no limit."
+    )
     log_level: str = "info"
 
     # The engine.
@@ -39,6 +42,33 @@ class Settings(BaseSettings):
         default_factory=list,
         description='Extra providers, as ["package.module:factory"]; factory(settings) -> '
         "Provider. Loaded by API and worker processes alike, so both know their models.",
+    )
+
+    # Remote providers: credentials and base URLs. A provider without credentials serves
+    # sandbox (mg_test_) tasks only, on the built-in simulator.
+    vidu_api_key: SecretStr | None = None
+    vidu_base_url: str = "https://api.vidu.com"
+    kling_access_key: SecretStr | None = None
+    kling_secret_key: SecretStr | None = None
+    kling_base_url: str = "https://api-singapore.klingai.com"
+    seedance_api_key: SecretStr | None = None
+    seedance_base_url: str = "https://ark.ap-southeast.bytepluses.com/api/v3"
+    seedream_api_key: SecretStr | None = None
+    seedream_base_url: str = "https://ark.ap-southeast.bytepluses.com/api/v3"
+    gemini_api_key: SecretStr | None = None
+    gemini_base_url: str = "https://generativelanguage.googleapis.com"
+    vidgo_api_key: SecretStr | None = None
+    vidgo_base_url: str = "https://api.vidgo.ai"
+    tripo_api_key: SecretStr | None = None
+    tripo_base_url: str = "https://openapi.tripo3d.ai"
+    provider_timeout_seconds: float = Field(
+        default=30.0, gt=0, le=600, description="Longest wait for one provider answer."
+    )
+    fallbacks: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="Fallback providers per model, tried in order when a submit fails as "
+        'unavailable or retryable, e.g. {"veo-3.1-fast-generate-preview": ["vidgo"]}; '
+        "replaces the catalog's default for that model.",
     )
 
     # Results.

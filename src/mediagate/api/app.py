@@ -14,12 +14,13 @@ from mediagate import __version__
 from mediagate.api import errors
 from mediagate.api.fastpath import FastTaskReads
 from mediagate.api.limits import BodySizeLimit
+from mediagate.api.ratelimit import RateLimiter
 from mediagate.api.routes import files, health, metrics, models, tasks
 from mediagate.config import Settings
 from mediagate.db import Database
 from mediagate.engine.runtime import Engine
 from mediagate.engine.wakeup import Wakeup
-from mediagate.providers.registry import build_providers, load_plugins
+from mediagate.providers.registry import build_providers
 from mediagate.storage.factory import build_storage
 from mediagate.tasks import housekeeping
 from mediagate.tasks.results import ResultLinks
@@ -38,12 +39,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         storage = await build_storage(settings, db)
         app.state.storage = storage
         app.state.results = ResultLinks(storage, settings.url_ttl_seconds, settings.public_url)
+        # The API alone still needs them: plugin providers' models, and which are configured.
+        providers = build_providers(settings)
+        app.state.providers = providers
         engine = None
         if settings.workers > 0:
-            engine = Engine(settings, db, storage, build_providers(settings), app.state.wakeup)
+            engine = Engine(settings, db, storage, providers, app.state.wakeup)
             await engine.start()
-        else:
-            load_plugins(settings)  # the API alone still knows plugin providers' models
         upkeep = asyncio.create_task(
             housekeeping.run_forever(
                 db, storage, int(settings.result_retention.total_seconds() * 1_000_000)
@@ -62,6 +64,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 await upkeep
             if engine is not None:
                 await engine.stop()
+            await providers.aclose()
             await storage.aclose()
             await db.close()
 
@@ -72,9 +75,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.rate_limiter = limiter = RateLimiter.from_settings(settings)
     errors.install(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
-    app.add_middleware(FastTaskReads)  # outermost of ours: the hot read skips everything else
+    # Outermost of ours: the hot read skips everything else.
+    app.add_middleware(FastTaskReads, limiter=limiter)
     for module in (tasks, models, files, health, metrics):
         app.include_router(module.router)
     return app

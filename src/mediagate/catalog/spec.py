@@ -35,6 +35,15 @@ class ModelSpec:
     price: Price
     default_timeout_s: int = 600
     tags: tuple[str, ...] = field(default_factory=tuple)
+    #: The provider's own name for the model, when it differs from `id`.
+    provider_model: str | None = None
+    #: Providers tried, in order, when a submit to `provider` fails as unavailable or
+    #: retryable (never once a provider accepted the job). Each must know how to serve `id`.
+    fallbacks: tuple[str, ...] = ()
+
+    @property
+    def native_id(self) -> str:
+        return self.provider_model or self.id
 
     @cached_property
     def input_schema(self) -> dict[str, Any]:
@@ -49,4 +58,5 @@ class ModelSpec:
             "input_schema": self.input_schema,
             "price": self.price.as_dict(),
             "default_timeout_s": self.default_timeout_s,
+            "fallbacks": list(self.fallbacks),
         }

@@ -48,7 +48,8 @@ async def _run(settings) -> None:
     db = Database(settings.database)
     await db.open()
     storage = await build_storage(settings, db)
-    engine = Engine(settings, db, storage, build_providers(settings), Wakeup())
+    providers = build_providers(settings)
+    engine = Engine(settings, db, storage, providers, Wakeup())
     await engine.start()
     upkeep = asyncio.create_task(
         housekeeping.run_forever(
@@ -60,5 +61,6 @@ async def _run(settings) -> None:
     finally:
         upkeep.cancel()
         await engine.stop()
+        await providers.aclose()
         await storage.aclose()
         await db.close()

@@ -13,7 +13,7 @@ from mediagate.db import Database
 from mediagate.engine.steps import StepContext
 from mediagate.engine.wakeup import Wakeup
 from mediagate.engine.worker import Worker
-from mediagate.providers import Provider
+from mediagate.providers.registry import ProviderSet
 from mediagate.storage import Storage
 
 log = logging.getLogger(__name__)
@@ -25,7 +25,7 @@ class Engine:
         settings: Settings,
         db: Database,
         storage: Storage,
-        providers: dict[str, Provider],
+        providers: ProviderSet,
         wakeup: Wakeup,
     ) -> None:
         self.settings = settings
@@ -64,6 +64,3 @@ class Engine:
                 await self._task
         await self.wakeup.close()
         await self.http.aclose()
-        for provider in self.providers.values():
-            with contextlib.suppress(Exception):
-                await provider.aclose()

@@ -15,7 +15,7 @@ import httpx
 import orjson
 
 from mediagate.billing import cost_micros
-from mediagate.catalog import CATALOG
+from mediagate.catalog import CATALOG, ModelSpec
 from mediagate.core import jsonutil
 from mediagate.core.clock import now_us
 from mediagate.core.ids import new_id
@@ -29,12 +29,14 @@ from mediagate.providers import (
     JobNotFound,
     JobState,
     JobStatus,
+    OutcomeUnknown,
     Provider,
     ProviderError,
     RateLimited,
     RetryableError,
     SubmitRequest,
 )
+from mediagate.providers.registry import ProviderSet
 from mediagate.storage import Storage
 from mediagate.tasks.statuses import Status
 
@@ -45,7 +47,7 @@ US = 1_000_000
 @dataclass
 class StepContext:
     db: Database
-    providers: dict[str, Provider]
+    providers: ProviderSet
     storage: Storage
     http: httpx.AsyncClient
     work_dir: Path
@@ -61,8 +63,11 @@ async def run_step(ctx: StepContext, task: ClaimedTask) -> str:
     """Run the task's next step; returns its kind (for metrics). A provider error a step did
     not handle itself, or a bug (say, an adapter choking on a reply), is retried like a 5xx and
     ends the task after its attempts, never leaving it to loop on lease expiries."""
-    provider = ctx.providers[task.provider]
     now = now_us()
+    provider = ctx.providers.get(task.provider, sandbox=bool(task.sandbox))
+    if provider is None:  # claims only cover this process's providers; a bug if it happens
+        await _fail(ctx, task, "INTERNAL_ERROR", f"provider {task.provider} is not installed")
+        return "error"
     try:
         return await _dispatch(ctx, provider, task, now)
     except ProviderError as exc:
@@ -193,8 +198,9 @@ async def _submit(ctx: StepContext, provider: Provider, task: ClaimedTask, now: 
                 ctx,
                 task,
                 "PROVIDER_ERROR",
-                "the gateway was interrupted while submitting this task and the provider "
-                "cannot say whether it started a job; not resubmitting, to avoid paying twice",
+                f"an earlier submit of this task may have reached {provider.name} (the gateway "
+                "was interrupted, or got no answer) and the provider cannot say whether it "
+                "started a job; not resubmitting, to avoid paying twice",
             )
             return
         await _write(ctx, task, {"provider_job_id": found, "status": Status.QUEUED.value,
@@ -222,12 +228,20 @@ async def _submit(ctx: StepContext, provider: Provider, task: ClaimedTask, now: 
     try:
         async with provider_call(provider.name, "submit"):
             job_id = await provider.submit(request)
-    except RetryableError as exc:
-        # The provider answered with an error: no job was started, a retry may submit again.
-        await _retry_or_fail(ctx, task, exc, now_us(), {"submit_started_at": None})
+    except OutcomeUnknown as exc:
+        # The request went out and no usable answer came back: a job may exist. The retry
+        # looks for it (`find_job`) rather than submitting again.
+        await _retry_or_fail(ctx, task, exc, now_us())
         return
     except ProviderError as exc:
-        await _fail(ctx, task, exc.code, exc.message)
+        # The provider answered with an error: no job was started.
+        unavailable = exc.retryable or exc.code == "PROVIDER_UNAVAILABLE"
+        if unavailable and await _fail_over(ctx, task, spec, exc):
+            return
+        if exc.retryable:  # a retry may submit again
+            await _retry_or_fail(ctx, task, exc, now_us(), {"submit_started_at": None})
+        else:
+            await _fail(ctx, task, exc.code, exc.message)
         return
     done = now_us()
     values = {
@@ -240,6 +254,34 @@ async def _submit(ctx: StepContext, provider: Provider, task: ClaimedTask, now: 
     # Cancelled during the submit: keep the job id so that the cancel step reaches the job.
     lost = {"provider_job_id": job_id, "cancel_requested": 1, "run_at": done}
     await _write(ctx, task, values, on_lost=lost)
+
+
+async def _fail_over(
+    ctx: StepContext, task: ClaimedTask, spec: ModelSpec, exc: ProviderError
+) -> bool:
+    """Move a task whose submit was refused to the next provider of its model's chain (no job
+    exists anywhere yet); False if none is left."""
+    chain = ctx.providers.chain(spec)
+    later = chain[chain.index(task.provider) + 1 :] if task.provider in chain else ()
+    for name in later:
+        candidate = ctx.providers.get(name, sandbox=bool(task.sandbox))
+        if candidate is None or not candidate.configured:
+            continue
+        log.info("task %s: %s refused the submit (%s); failing over to %s",
+                 task.id, task.provider, exc.message, name)  # fmt: skip
+        await _write(
+            ctx,
+            task,
+            {
+                "provider": name,
+                "submit_started_at": None,
+                "client_ref": None,
+                "run_at": now_us(),
+                "last_error": f"{task.provider}: {exc.message}"[:2000],
+            },
+        )
+        return True
+    return False
 
 
 async def _poll(ctx: StepContext, provider: Provider, task: ClaimedTask, now: int) -> None:
@@ -316,7 +358,7 @@ async def _succeed(
             task_type=task.type,
             key_prefix=f"{task.account_id}/{task.id}",
             storage=ctx.storage,
-            http=ctx.http,
+            http=provider.output_http or ctx.http,
             work_dir=ctx.work_dir,
             max_bytes=ctx.max_result_bytes,
         )

@@ -42,12 +42,12 @@ class Worker:
         self.idle_poll_s = idle_poll_s
         self.limits = {
             name: provider_concurrency.get(name, DEFAULT_PROVIDER_CONCURRENCY)
-            for name in ctx.providers
+            for name in ctx.providers.names
         }
         self.wakeup = wakeup
         self.name = new_id("w", 9)  # in lease tokens; logged with host and pid at start
         self._running: dict[str, asyncio.Task[None]] = {}
-        self._per_provider: dict[str, int] = dict.fromkeys(ctx.providers, 0)
+        self._per_provider: dict[str, int] = dict.fromkeys(ctx.providers.names, 0)
         self._stopping = False
 
     async def run(self) -> None:

@@ -11,12 +11,15 @@ from mediagate.providers.base import (
     RetryableError,
     SubmitRequest,
 )
+from mediagate.providers.http import Malformed, OutcomeUnknown
 
 __all__ = [
     "JobNotFound",
     "JobOutput",
     "JobState",
     "JobStatus",
+    "Malformed",
+    "OutcomeUnknown",
     "Provider",
     "ProviderError",
     "RateLimited",

@@ -102,10 +102,20 @@ class Provider(abc.ABC):
     #: Seconds from a submit to the first poll, if the provider knows better than the default
     #: schedule (the offline provider renders small files in well under a second).
     first_poll_s: float | None = None
+    #: False when its credentials are missing (it then serves sandbox tasks only);
+    #: `missing_config` names the settings to set.
+    configured: bool = True
+    missing_config: str = ""
+    #: The client that fetches its output URLs, if not the engine's (the sandbox's simulator).
+    output_http: Any = None
 
     @abc.abstractmethod
     def models(self) -> Sequence[ModelSpec]:
         """The models it serves: type, input JSON schema and defaults, price."""
+
+    def serves(self, spec: ModelSpec) -> bool:
+        """Whether it can run `spec`: its own models, and those it is a fallback for."""
+        return spec.provider == self.name
 
     @abc.abstractmethod
     async def submit(self, request: SubmitRequest) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from mediagate.accounts.keys import hash_key
 from mediagate.accounts.repository import Principal
-from mediagate.catalog import CATALOG
+from mediagate.catalog import CATALOG, ModelSpec
 from mediagate.core import jsonutil
 from mediagate.core.clock import now_us
 from mediagate.core.errors import (
@@ -65,7 +66,10 @@ async def create(
     request: CreateTaskRequest,
     idempotency_key: str | None,
     links: Linker | None = None,
+    unavailable: Callable[[ModelSpec], str | None] | None = None,
 ) -> Created:
+    """`unavailable(spec)` says why no live provider can run a model here (sandbox tasks run
+    every model on the simulator)."""
     spec = CATALOG.get(request.model)
     if spec is None:
         raise ModelNotFound(
@@ -75,6 +79,13 @@ async def create(
         raise InvalidParameter(
             "type", f"model {spec.id!r} makes {spec.type!r} tasks, not {request.type!r}"
         )
+    if unavailable is not None and not principal.sandbox:
+        reason = unavailable(spec)
+        if reason:
+            raise ModelNotFound(
+                f"model {spec.id!r} is not available on this gateway ({reason}); "
+                "a sandbox key (mg_test_) runs it on the simulator"
+            )
     try:
         normalised = spec.input_model.model_validate(request.input).model_dump(mode="json")
     except ValidationError as exc:

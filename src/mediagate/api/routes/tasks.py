@@ -53,6 +53,7 @@ async def create_task(
         body,
         request.headers.get("idempotency-key"),
         linker_for(request.scope),
+        unavailable=request.app.state.providers.unavailable,
     )
     headers = {"Idempotent-Replayed": "true"} if created.replayed else None
     if not created.replayed:
