@@ -6,6 +6,7 @@ from starlette.requests import Request
 
 from mediagate.accounts import service as accounts
 from mediagate.accounts.repository import Principal
+from mediagate.api.ratelimit import RateLimiter
 from mediagate.core.errors import Unauthorized
 from mediagate.db import Database
 
@@ -23,9 +24,13 @@ def bearer_secret(request: Request) -> str:
 
 
 async def require_principal(request: Request) -> Principal:
-    """FastAPI dependency: the caller's account, or 401."""
+    """FastAPI dependency: the caller's account, or 401; then the key's rate limit (429)."""
     db: Database = request.app.state.db
-    principal = await accounts.authenticate(db, bearer_secret(request))
+    secret = bearer_secret(request)
+    principal = await accounts.authenticate(db, secret)
     if principal is None:
         raise Unauthorized("the API key is unknown or revoked")
+    limiter: RateLimiter | None = getattr(request.app.state, "rate_limiter", None)
+    if limiter is not None and (refused := limiter.refusal(secret)) is not None:
+        raise refused
     return principal

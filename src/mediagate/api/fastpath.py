@@ -2,7 +2,8 @@
 
 Clients poll this endpoint more than all others together, so it skips the framework's routing,
 dependency injection and response classes: one header scan, one query that authenticates and
-looks up at once (`tasks.service.get_for_key`), one orjson encode. Every other request goes on
+looks up at once (`tasks.service.get_for_key`), one orjson encode (and, with a rate limit set,
+one token taken from the key's bucket once the key is known good). Every other request goes on
 to the FastAPI app unchanged. Errors are the same envelope the rest of the API answers.
 """
 
@@ -14,7 +15,8 @@ import orjson
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mediagate.api.links import linker_for
-from mediagate.core.errors import ServiceError, Unauthorized
+from mediagate.api.ratelimit import RateLimiter
+from mediagate.core.errors import ServiceError, TaskNotFound, Unauthorized
 from mediagate.tasks import service
 
 log = logging.getLogger("mediagate.api")
@@ -37,21 +39,21 @@ def bearer_from_headers(headers: list[tuple[bytes, bytes]]) -> str:
     raise Unauthorized("missing Authorization header; send 'Authorization: Bearer <key>'")
 
 
-async def _send_json(send: Send, status: int, payload: dict) -> None:
+async def _send_json(
+    send: Send, status: int, payload: dict, extra: dict[str, str] | None = None
+) -> None:
     body = orjson.dumps(payload)
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [*_JSON_HEADERS, (b"content-length", str(len(body)).encode())],
-        }
-    )
+    headers = [*_JSON_HEADERS, (b"content-length", str(len(body)).encode())]
+    if extra:
+        headers += [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in extra.items()]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 
 
 class FastTaskReads:
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, limiter: RateLimiter | None = None) -> None:
         self.app = app
+        self.limiter = limiter
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] == "GET":
@@ -63,14 +65,19 @@ class FastTaskReads:
         await self.app(scope, receive, send)
 
     async def _get(self, scope: Scope, send: Send, task_id: str) -> None:
+        secret = None
         try:
             secret = bearer_from_headers(scope["headers"])
             task = await service.get_for_key(
                 scope["app"].state.db, secret, task_id, linker_for(scope)
             )
+            if self.limiter is not None and (refused := self.limiter.refusal(secret)):
+                raise refused
         except ServiceError as exc:
+            if isinstance(exc, TaskNotFound) and self.limiter is not None and secret:
+                exc = self.limiter.refusal(secret) or exc  # the key was valid: it counts
             error = {"code": exc.code, "message": exc.message}
-            await _send_json(send, exc.status_code, {"success": False, "error": error})
+            await _send_json(send, exc.status_code, {"success": False, "error": error}, exc.headers)
             return
         except Exception:
             log.exception("unhandled error on GET %s", scope["path"])

@@ -63,6 +63,17 @@ class PayloadTooLarge(ServiceError):
     code = "PAYLOAD_TOO_LARGE"
 
 
+class RateLimited(ServiceError):
+    """Carries its `Retry-After` header (whole seconds)."""
+
+    status_code = 429
+    code = "RATE_LIMITED"
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message, headers={"Retry-After": str(retry_after)})
+        self.retry_after = retry_after
+
+
 class ServiceUnavailable(ServiceError):
     status_code = 503
     code = "SERVICE_UNAVAILABLE"
