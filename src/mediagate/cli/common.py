@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import TypeVar
 
 import typer
 from pydantic import ValidationError
 from rich.console import Console
+from rich.table import Table
+from rich.text import Text
 
 from mediagate.config import Settings
 from mediagate.db import Database
@@ -21,6 +23,20 @@ err = Console(stderr=True, soft_wrap=True)
 def fail(message: str, code: int = 1) -> typer.Exit:
     err.print(f"[red]error:[/red] {message}", highlight=False)
     return typer.Exit(code)
+
+
+def print_table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> None:
+    """Rows on standard output: a table on a terminal, tab-separated lines (header first) when
+    piped. Cells are shown as text (no markup), tabs and line breaks made spaces."""
+    out = Console()
+    if not out.is_terminal:
+        for row in (header, *rows):
+            print("\t".join(" ".join(str(cell).split()) for cell in row))
+        return
+    table = Table(*header)
+    for row in rows:
+        table.add_row(*(Text(str(cell)) for cell in row))
+    out.print(table)
 
 
 def load_settings() -> Settings:

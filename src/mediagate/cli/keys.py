@@ -5,11 +5,9 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from mediagate.accounts import service
-from mediagate.cli.common import err, fail, load_settings, with_database
+from mediagate.cli.common import err, fail, load_settings, print_table, with_database
 from mediagate.core.clock import iso_from_us
 
 app = typer.Typer(help="API keys.", no_args_is_help=True)
@@ -55,16 +53,7 @@ def list_(
         )
         for row in rows
     ]
-    out = Console()
-    if not out.is_terminal:
-        print("\t".join(header))
-        for line in lines:
-            print("\t".join(line))
-        return
-    table = Table(*header)
-    for line in lines:
-        table.add_row(*line)
-    out.print(table)
+    print_table(header, lines)
 
 
 @app.command("revoke")

@@ -1,10 +1,10 @@
-"""`mediagate`: serve, worker, keys, db."""
+"""`mediagate`: serve, worker, keys, db; generate, tasks, models (a gateway's client)."""
 
 from __future__ import annotations
 
 import typer
 
-from mediagate.cli import db, keys, serve, worker
+from mediagate.cli import db, generate, keys, models, serve, tasks, worker
 
 app = typer.Typer(
     name="mediagate",
@@ -17,3 +17,6 @@ app.command("serve")(serve.serve)
 app.command("worker")(worker.worker)
 app.add_typer(keys.app, name="keys")
 app.add_typer(db.app, name="db")
+app.command("generate")(generate.generate)
+app.add_typer(tasks.app, name="tasks")
+app.command("models")(models.models)

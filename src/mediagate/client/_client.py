@@ -1,0 +1,95 @@
+"""`Client` and `AsyncClient`: one configuration, one set of operations, two transports."""
+
+from __future__ import annotations
+
+from types import TracebackType
+
+import httpx
+
+from mediagate.client._api import Api
+from mediagate.client._config import ClientConfig
+from mediagate.client._http import AsyncTransport, SyncTransport
+from mediagate.client._ops import Operations
+from mediagate.client.models_resource import AsyncModels, Models
+from mediagate.client.tasks import AsyncTasks, Tasks
+
+
+class _Base:
+    def __init__(
+        self, base_url: str | None, api_key: str | None, timeout: float, max_retries: int
+    ) -> None:
+        self._config = ClientConfig.resolve(
+            base_url, api_key, timeout=timeout, max_retries=max_retries
+        )
+        self._ops = Operations(Api(self._config))
+
+    @property
+    def base_url(self) -> str:
+        return self._config.base_url
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(base_url={self.base_url!r})"
+
+
+class Client(_Base):
+    """The mediagate API on blocking HTTP.
+
+    `base_url` and `api_key` default to MEDIAGATE_URL and MEDIAGATE_API_KEY (the URL then to
+    http://127.0.0.1:8000). `timeout` bounds each request, `max_retries` the retries of one
+    call. Pass `http_client` to use your own httpx.Client (proxies, certificates, hooks); it
+    is then yours to close. Use it as a context manager, or call `close()`.
+    """
+
+    def __init__(
+        self,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        *,
+        timeout: float = 30.0,
+        max_retries: int = 3,
+        http_client: httpx.Client | None = None,
+    ) -> None:
+        super().__init__(base_url, api_key, timeout, max_retries)
+        self._transport = SyncTransport(self._config, http_client)
+        self.tasks = Tasks(self._ops, self._transport.run)
+        self.models = Models(self._ops, self._transport.run)
+
+    def close(self) -> None:
+        self._transport.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+
+class AsyncClient(_Base):
+    """`Client` on async HTTP: the same calls, awaited; `async with`, or `await aclose()`."""
+
+    def __init__(
+        self,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        *,
+        timeout: float = 30.0,
+        max_retries: int = 3,
+        http_client: httpx.AsyncClient | None = None,
+    ) -> None:
+        super().__init__(base_url, api_key, timeout, max_retries)
+        self._transport = AsyncTransport(self._config, http_client)
+        self.tasks = AsyncTasks(self._ops, self._transport.run)
+        self.models = AsyncModels(self._ops, self._transport.run)
+
+    async def aclose(self) -> None:
+        await self._transport.close()
+
+    async def __aenter__(self) -> AsyncClient:
+        return self
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.aclose()

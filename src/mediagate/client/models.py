@@ -1,0 +1,112 @@
+"""Typed, immutable models of the contract's objects: Task, ResultFile, TaskError, Model, Page.
+
+Fields the server adds later are ignored; `type`, `status` and other vocabularies are plain
+strings, so a status this client does not know yet still parses (see `Task.is_final`).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+PENDING, QUEUED, RUNNING = "pending", "queued", "running"
+SUCCEEDED, FAILED, CANCELLED, EXPIRED = "succeeded", "failed", "cancelled", "expired"
+ACTIVE_STATUSES = frozenset({PENDING, QUEUED, RUNNING})
+FINAL_STATUSES = frozenset({SUCCEEDED, FAILED, CANCELLED, EXPIRED})
+TASK_TYPES = ("video", "image", "audio", "music", "model3d")
+
+#: What a task id can be (ids are `task_` + URL-safe random text); anything else cannot exist.
+TASK_ID = re.compile(r"[A-Za-z0-9_-]{1,128}")
+
+T = TypeVar("T")
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True)
+
+
+class ResultFile(_Model):
+    """One result file: a signed download URL (short-lived) and what was measured of the file."""
+
+    url: str
+    format: str
+    size_bytes: int = Field(ge=0)
+    duration: float | None = None
+    width: int | None = None
+    height: int | None = None
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError("must be an http:// or https:// URL")
+        return value
+
+
+class TaskError(_Model):
+    """Why a task failed (or was cancelled): the contract's task error code and a message."""
+
+    code: str
+    message: str = ""
+
+
+class Task(_Model):
+    id: str = Field(pattern=TASK_ID.pattern)
+    type: str
+    status: str
+    provider: str
+    model: str
+    progress: int = Field(ge=0, le=100)
+    queue_position: int
+    eta_seconds: int
+    cost: float
+    result: list[ResultFile] | None = None
+    error: TaskError | None = None
+    created_at: datetime
+    started_at: datetime | None = None
+    completed_at: datetime | None = None
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+    @property
+    def is_final(self) -> bool:
+        """Final: one of the final statuses, or a status this client does not know that the
+        server marked done (`completed_at` is set once a task is final)."""
+        if self.status in FINAL_STATUSES:
+            return True
+        return self.status not in ACTIVE_STATUSES and self.completed_at is not None
+
+
+class Price(_Model):
+    amount: float
+    unit: str
+    currency: str = "USD"
+
+
+class Model(_Model):
+    """A catalog entry: what `model` to pass to `tasks.create`, and its input schema."""
+
+    id: str
+    type: str
+    provider: str
+    description: str = ""
+    input_schema: dict[str, Any] = Field(default_factory=dict)
+    price: Price | None = None
+    default_timeout_s: int | None = None
+
+
+class Pagination(_Model):
+    cursor: str | None = None
+    has_more: bool = Field(alias="hasMore")
+    total: int = Field(ge=0)
+
+
+class Page(_Model, Generic[T]):
+    """One page of a listing; `pagination.cursor` fetches the next one."""
+
+    data: list[T]
+    pagination: Pagination

@@ -1,0 +1,155 @@
+"""`client.tasks`: create, get, wait, download, list, cancel (sync and async, same surface)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from mediagate.client import _download, _wait
+from mediagate.client._effects import Op
+from mediagate.client._ops import DateLike, Operations, create_body, list_params
+from mediagate.client._wait import OnUpdate
+from mediagate.client.models import Task
+from mediagate.client.pagination import AsyncPaginator, Paginator
+
+T = TypeVar("T")
+PathLike = str | os.PathLike[str]
+DEFAULT_WAIT = 3600.0
+
+
+class Tasks:
+    """Each method runs one operation of `_ops`/`_wait`/`_download` on blocking HTTP."""
+
+    def __init__(self, ops: Operations, run: Callable[[Op[Any]], Any]) -> None:
+        self._ops = ops
+        self._run = run
+
+    def create(
+        self,
+        *,
+        type: str,
+        model: str,
+        input: dict[str, Any],
+        metadata: dict[str, Any] | None = None,
+        callback_url: str | None = None,
+        timeout_s: int | None = None,
+        idempotency_key: str | None = None,
+    ) -> Task:
+        """Submit a task; it comes back `pending`. Retries are safe: every try sends the same
+        Idempotency-Key (`idempotency_key`, or one made for this call)."""
+        body = create_body(type, model, input, metadata, callback_url, timeout_s)
+        return self._run(self._ops.create(body, idempotency_key))
+
+    def get(self, task: Task | str) -> Task:
+        return self._run(self._ops.get(task))
+
+    def wait(
+        self,
+        task: Task | str,
+        *,
+        timeout: float | None = DEFAULT_WAIT,
+        on_update: OnUpdate | None = None,
+    ) -> Task:
+        """The task once it succeeded. Raises TaskFailed, TaskCancelled, TaskExpired (or
+        UnexpectedTaskStatus) if it ended otherwise, WaitTimeout after `timeout` seconds (None:
+        as long as the task runs; the gateway ends every task at its deadline). `on_update`
+        is called with the task after every poll."""
+        return self._run(_wait.wait(self._ops, task, timeout, on_update))
+
+    def download(self, task: Task | str, dest: PathLike = ".") -> list[Path]:
+        """Write every result file of a succeeded task under `dest` (a directory, or the file's
+        path) and return the paths; see `_files.targets` for the names."""
+        return self._run(_download.download(self._ops, task, dest))
+
+    def list(
+        self,
+        *,
+        status: str | None = None,
+        provider: str | None = None,
+        model_id: str | None = None,
+        start_date: DateLike | None = None,
+        end_date: DateLike | None = None,
+        search: str | None = None,
+        limit: int | None = None,
+    ) -> Paginator[Task]:
+        """Every matching task, newest first, following cursors across all pages; `limit` is
+        the page size (1-100). `start_date` is inclusive, `end_date` exclusive."""
+        params = list_params(
+            status=status,
+            provider=provider,
+            model_id=model_id,
+            start_date=start_date,
+            end_date=end_date,
+            search=search,
+            limit=limit,
+        )
+        return Paginator(lambda cursor: self._run(self._ops.list_page(params, cursor)))
+
+    def cancel(self, task: Task | str) -> Task:
+        """Cancel an unfinished task; a task already cancelled is returned as it is, another
+        final one raises TaskNotCancellable."""
+        return self._run(self._ops.cancel(task))
+
+
+class AsyncTasks:
+    """`Tasks` on async HTTP: the same methods, to await (`list` gives an async iterator)."""
+
+    def __init__(self, ops: Operations, run: Callable[[Op[Any]], Awaitable[Any]]) -> None:
+        self._ops = ops
+        self._run = run
+
+    async def create(
+        self,
+        *,
+        type: str,
+        model: str,
+        input: dict[str, Any],
+        metadata: dict[str, Any] | None = None,
+        callback_url: str | None = None,
+        timeout_s: int | None = None,
+        idempotency_key: str | None = None,
+    ) -> Task:
+        body = create_body(type, model, input, metadata, callback_url, timeout_s)
+        return await self._run(self._ops.create(body, idempotency_key))
+
+    async def get(self, task: Task | str) -> Task:
+        return await self._run(self._ops.get(task))
+
+    async def wait(
+        self,
+        task: Task | str,
+        *,
+        timeout: float | None = DEFAULT_WAIT,  # noqa: ASYNC109 - the same surface as Tasks
+        on_update: OnUpdate | None = None,
+    ) -> Task:
+        return await self._run(_wait.wait(self._ops, task, timeout, on_update))
+
+    async def download(self, task: Task | str, dest: PathLike = ".") -> list[Path]:
+        return await self._run(_download.download(self._ops, task, dest))
+
+    def list(
+        self,
+        *,
+        status: str | None = None,
+        provider: str | None = None,
+        model_id: str | None = None,
+        start_date: DateLike | None = None,
+        end_date: DateLike | None = None,
+        search: str | None = None,
+        limit: int | None = None,
+    ) -> AsyncPaginator[Task]:
+        params = list_params(
+            status=status,
+            provider=provider,
+            model_id=model_id,
+            start_date=start_date,
+            end_date=end_date,
+            search=search,
+            limit=limit,
+        )
+        return AsyncPaginator(lambda cursor: self._run(self._ops.list_page(params, cursor)))
+
+    async def cancel(self, task: Task | str) -> Task:
+        return await self._run(self._ops.cancel(task))
