@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from mediagate.cli import db, generate, keys, models, serve, tasks, worker
+from mediagate.cli import db, generate, keys, models, serve, simulator, tasks, worker
 
 app = typer.Typer(
     name="mediagate",
@@ -15,6 +15,7 @@ app = typer.Typer(
 )
 app.command("serve")(serve.serve)
 app.command("worker")(worker.worker)
+app.command("simulator")(simulator.simulator)
 app.add_typer(keys.app, name="keys")
 app.add_typer(db.app, name="db")
 app.command("generate")(generate.generate)

@@ -82,7 +82,7 @@ tasks = Table(
     Column("attempts", Integer, nullable=False, server_default="0"),
     Column("client_ref", String(64)),
     Column("submit_started_at", BigInteger),
-    Column("provider_job_id", String(200)),
+    Column("provider_job_id", Text),
     Column("cancel_requested", Integer, nullable=False, server_default="0"),
     Column("deadline_at", BigInteger),
     Column("last_error", Text),

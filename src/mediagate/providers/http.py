@@ -96,24 +96,32 @@ class ProviderHTTP:
         params: Mapping[str, Any] | None = None,
         ok: tuple[int, ...] = (200, 201, 202),
         job: bool = False,
+        timeout_s: float | None = None,
     ) -> Any:
         """Send one request and return its parsed JSON body (None for an empty 2xx body).
-        `job`: the request names a job, so a 404 means the provider does not know it."""
+        `job`: the request names a job, so a 404 means the provider does not know it.
+        `timeout_s`: this call's limit, if not the client's (a synchronous generation)."""
+        limit = timeout_s or self.timeout_s
         headers = dict(self._auth()) if self._auth else {}
         content = None
         if json is not None:
             content = orjson.dumps(json)
             headers["Content-Type"] = "application/json"
         try:
-            async with asyncio.timeout(self.timeout_s + 1.0):
+            async with asyncio.timeout(limit + 1.0):
                 response = await self.client.request(
-                    method, path, content=content, params=params, headers=headers
+                    method,
+                    path,
+                    content=content,
+                    params=params,
+                    headers=headers,
+                    timeout=httpx.Timeout(limit, connect=min(limit, 10.0)),
                 )
         except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
             raise RetryableError(f"cannot reach {self.provider}: {_describe(exc)}") from None
         except (TimeoutError, httpx.TimeoutException) as exc:
             raise OutcomeUnknown(
-                f"{self.provider} did not answer within {self.timeout_s:g} s ({_describe(exc)})"
+                f"{self.provider} did not answer within {limit:g} s ({_describe(exc)})"
             ) from None
         except httpx.TransportError as exc:
             raise OutcomeUnknown(

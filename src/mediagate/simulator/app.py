@@ -31,6 +31,7 @@ class Logged:
     action: str  # submit, poll, cancel, find, fetch ...
     key: str  # the job id, or the prompt for a submit
     status: int
+    job: str = ""  # the job an accepted submit created
 
 
 class Simulator:
@@ -48,8 +49,13 @@ class Simulator:
         self.runs = Runs()
         self.requests: deque[Logged] = deque(maxlen=20_000)
 
-    def record(self, provider: str, action: str, key: str, status: int) -> None:
-        self.requests.append(Logged(provider, action, key, status))
+    def record(self, provider: str, action: str, key: str, status: int, job: str = "") -> None:
+        self.requests.append(Logged(provider, action, key, status, job))
+
+    def requests_for(self, prompt: str) -> list[Logged]:
+        """Every request about the task with this prompt: its submits and its job's calls."""
+        jobs = {r.job for r in self.requests if r.key == prompt and r.job}
+        return [r for r in self.requests if r.key == prompt or r.key in jobs]
 
     def count(self, provider: str, action: str | None = None, key: str | None = None) -> int:
         return sum(

@@ -75,7 +75,7 @@ def routes(sim: Simulator) -> list[BaseRoute]:
             owner=key,
             job_id=f"task-unified-{int(time.time())}-{secrets.token_hex(4)}",
         )
-        sim.record(PROVIDER, "submit", job.prompt, 200)
+        sim.record(PROVIDER, "submit", job.prompt, 200, job=job.id)
         data = {"task_id": job.id, "status": "not_started", "created_time": _iso(job.created_at)}
         return JSONResponse({"code": 200, "data": data})
 

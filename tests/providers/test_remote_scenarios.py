@@ -1,0 +1,181 @@
+"""Every remote provider, end to end through the gateway's HTTP API, against the simulator over
+loopback (live keys) and the built-in sandbox (test keys): the success path and every failure
+scenario ends in the right status and error code.
+
+The tasks of one model's scenarios are all created at once (and waited for together), so the
+retries and backoffs of one scenario overlap the others'.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import av
+import pytest
+from PIL import Image
+from remote_support import Gateway
+
+from mediagate.media import probe
+from mediagate.simulator.scenarios import RUN_LENGTH
+
+
+@dataclass(frozen=True)
+class Case:
+    """One model of one provider, and the input a client would send with its prompt."""
+
+    provider: str
+    model: str
+    type: str
+    fields: dict[str, Any] = field(default_factory=dict, hash=False)
+    #: The provider reports queue positions (the `slow` scenario shows them).
+    queue_positions: bool = False
+    #: Synchronous providers answer a submit with the outputs: their scenarios play at submit.
+    synchronous: bool = False
+
+    def __str__(self) -> str:
+        return f"{self.provider}:{self.model}"
+
+    @property
+    def failures(self) -> dict[str, str]:
+        """The failure scenarios that apply: a synchronous provider has no job to lose or to
+        leave in an unknown state."""
+        if self.synchronous:
+            return {k: v for k, v in FAILURES.items() if k not in ("lost", "unknown")}
+        return FAILURES
+
+    @property
+    def scenarios(self) -> tuple[str, ...]:
+        return ("normal", *self.failures, *STORMS)
+
+
+#: One row per model type of each provider.
+CASES = [
+    Case("vidgo", "sora-2", "video"),
+    Case("vidgo", "gpt-image-2", "image", {"size": "3:2"}),
+    Case("vidgo", "veo3.1-fast", "video", {"duration": 4}),
+]
+#: Scenarios that end the task failed, with this code.
+FAILURES = {
+    "content_policy": "CONTENT_POLICY_VIOLATION",
+    "lost": "PROVIDER_ERROR",
+    "unknown": "PROVIDER_ERROR",
+    "malformed": "PROVIDER_ERROR",
+    "hang": "PROVIDER_ERROR",
+}
+#: Scenarios the gateway rides out.
+STORMS = ("rate_limit", "server_error")
+
+
+@dataclass
+class Outcome:
+    prompt: str
+    task: dict[str, Any]  # final, with `seen`
+
+
+_outcomes: dict[tuple[str, bool], dict[str, Outcome]] = {}
+
+
+def outcomes(gateway: Gateway, case: Case, *, sandbox: bool = False) -> dict[str, Outcome]:
+    """Every scenario of `case`: scenario -> outcome. The first call runs every scenario of
+    every case, live and sandbox, concurrently."""
+    if not _outcomes:
+        created = {}
+        for each in CASES:
+            for box in (False, True):
+                for scenario in each.scenarios:
+                    marker = "" if scenario == "normal" else f" [sim:{scenario}]"
+                    prompt = f"a fox in the snow, {each}, {'sandbox' if box else 'live'}{marker}"
+                    task = gateway.create(each.model, each.type, prompt, sandbox=box,
+                                          **each.fields)  # fmt: skip
+                    assert task["provider"] == each.provider, task
+                    created[(str(each), box, scenario)] = (prompt, task["id"])
+        deadline = time.monotonic() + 180
+        for (name, box, scenario), (prompt, task_id) in created.items():
+            left = max(1.0, deadline - time.monotonic())
+            final = gateway.wait(task_id, sandbox=box, timeout=left)
+            _outcomes.setdefault((name, box), {})[scenario] = Outcome(prompt, final)
+    return _outcomes[(str(case), sandbox)]
+
+
+def check_file(path: Path, task_type: str) -> None:
+    """The downloaded file decodes as what the task type promises."""
+    info = probe(path)
+    if task_type == "image":
+        with Image.open(path) as image:
+            image.load()
+            assert image.size == (info.width, info.height)
+    elif task_type == "video":
+        with av.open(str(path)) as container:
+            frames = sum(1 for _ in container.decode(video=0))
+        assert frames > 0 and info.duration and info.duration > 0.5
+    elif task_type in ("audio", "music"):
+        assert info.duration and info.duration > 0.5
+    else:
+        assert path.read_bytes()[:4] == b"glTF"
+
+
+@pytest.mark.parametrize("case", CASES, ids=str)
+@pytest.mark.parametrize("sandbox", [False, True], ids=["live", "sandbox"])
+def test_success_downloads_a_real_file(
+    gateway: Gateway, case: Case, sandbox: bool, tmp_path: Path
+) -> None:
+    done = outcomes(gateway, case, sandbox=sandbox)["normal"].task
+    assert done["status"] == "succeeded", done
+    statuses = [s for s, _, _ in done["seen"]]
+    assert "failed" not in statuses
+    assert done["progress"] == 100 and done["queue_position"] == -1 and done["eta_seconds"] == -1
+    assert (done["cost"] == 0) is sandbox, done["cost"]
+    for path in gateway.download(done, tmp_path):
+        check_file(path, case.type)
+
+
+@pytest.mark.parametrize(
+    ("case", "scenario"),
+    [(case, scenario) for case in CASES for scenario in case.failures],
+    ids=lambda value: str(value),
+)
+@pytest.mark.parametrize("sandbox", [False, True], ids=["live", "sandbox"])
+def test_failure_scenarios_map_to_the_contract(
+    gateway: Gateway, case: Case, scenario: str, sandbox: bool
+) -> None:
+    done = outcomes(gateway, case, sandbox=sandbox)[scenario].task
+    assert done["status"] == "failed", done
+    assert done["error"]["code"] == case.failures[scenario], done["error"]
+    assert done["cost"] == 0 and "result" not in done
+
+
+@pytest.mark.parametrize("case", CASES, ids=str)
+@pytest.mark.parametrize("scenario", STORMS)
+def test_a_storm_of_429s_or_5xx_is_ridden_out_in_few_requests(
+    gateway: Gateway, case: Case, scenario: str
+) -> None:
+    outcome = outcomes(gateway, case)[scenario]
+    assert outcome.task["status"] == "succeeded", outcome.task
+    requests = gateway.sim.sim.requests_for(outcome.prompt)
+    refused = [r for r in requests if r.status >= 429]
+    expected = 429 if scenario == "rate_limit" else 500
+    assert all(r.status == expected or r.status > 500 for r in refused), refused
+    # The whole run of refusals was seen, and then only a handful more requests.
+    runs = 1 if case.synchronous else 2
+    assert len(refused) == RUN_LENGTH * runs, requests
+    assert len(requests) <= len(refused) + 8, requests
+
+
+@pytest.mark.parametrize("case", CASES, ids=str)
+def test_cancel_while_running(gateway: Gateway, case: Case) -> None:
+    """Reaches the provider's cancel where it has one; either way the task ends cancelled and
+    no result is ever attached."""
+    http = gateway.client()
+    task = gateway.create(case.model, case.type, "a slow fox [sim:slow]", **case.fields)
+    if case.queue_positions:
+        queued = gateway.wait(task["id"], until={"queued"})
+        assert queued["queue_position"] >= 1, queued
+    else:
+        gateway.wait(task["id"], until={"queued", "running"})
+    response = http.post(f"/api/v1/tasks/{task['id']}/cancel")
+    assert response.status_code == 200, response.text
+    done = gateway.wait(task["id"])
+    assert done["status"] == "cancelled" and "result" not in done and done["cost"] == 0
