@@ -17,18 +17,22 @@ router = APIRouter(prefix="/api/v1", tags=["models"])
 
 @router.get("/models")
 async def list_models(
-    request: Request, _principal: Principal = Depends(require_principal)
+    request: Request, principal: Principal = Depends(require_principal)
 ) -> Response:
     """Every model with its type, provider, input JSON schema and price; `type` and `provider`
-    filter the list."""
+    filter the list. `available` says whether the caller's key can run it here: a sandbox
+    key runs every model (on the simulator); a live key needs a configured provider, and
+    `unavailable_reason` names the settings that are missing."""
     wanted_type = request.query_params.get("type")
     if wanted_type is not None and wanted_type not in TASK_TYPES:
         raise InvalidParameter("type", f"must be one of {', '.join(TASK_TYPES)}")
     wanted_provider = request.query_params.get("provider")
-    items = [
-        spec.as_dict()
-        for spec in CATALOG
-        if (wanted_type is None or spec.type == wanted_type)
-        and (wanted_provider is None or spec.provider == wanted_provider)
-    ]
+    unavailable = request.app.state.providers.unavailable
+    items = []
+    for spec in CATALOG:
+        if (wanted_type is None or spec.type == wanted_type) and (
+            wanted_provider is None or spec.provider == wanted_provider
+        ):
+            reason = None if principal.sandbox else unavailable(spec)
+            items.append({**spec.as_dict(), "available": not reason, "unavailable_reason": reason})
     return responses.listing(items, cursor=None, has_more=False, total=len(items))
