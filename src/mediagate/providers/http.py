@@ -27,6 +27,9 @@ from mediagate.providers.base import JobNotFound, ProviderError, RateLimited, Re
 #: Turns a refused request (4xx other than 401/403/429) into the error to raise, or None for the
 #: default; it gets the HTTP status and the parsed body (None when not JSON).
 Refusal = Callable[[int, Any], ProviderError | None]
+#: Turns a 429 answer's parsed body into the error to raise when it is not a rate limit (Kling
+#: answers an exhausted balance with 429), or None for `RateLimited`.
+Refusal429 = Callable[[Any], ProviderError | None]
 
 
 class OutcomeUnknown(RetryableError):
@@ -74,11 +77,13 @@ class ProviderHTTP:
         timeout_s: float = 30.0,
         transport: httpx.AsyncBaseTransport | None = None,
         refusal: Refusal | None = None,
+        refusal_429: Refusal429 | None = None,
     ) -> None:
         self.provider = provider
         self.timeout_s = timeout_s
         self._auth = auth
         self._refusal = refusal
+        self._refusal_429 = refusal_429
         self.client = httpx.AsyncClient(
             base_url=base_url.rstrip("/"),
             headers={"Accept": "application/json", **(headers or {})},
@@ -140,6 +145,10 @@ class ProviderHTTP:
             return body
         detail = _detail(body, response)
         if status == 429:
+            if self._refusal_429 is not None:
+                other = self._refusal_429(body if body is not _NOT_JSON else None)
+                if other is not None:
+                    raise other
             raise RateLimited(
                 f"{self.provider} is rate limiting: {detail}",
                 retry_after_seconds(response.headers.get("retry-after")),

@@ -47,6 +47,7 @@ class RemoteProvider(Provider, abc.ABC):
             timeout_s=connection.timeout_s,
             transport=connection.transport,
             refusal=self.refusal,
+            refusal_429=self.refusal_429,
         )
         # Outputs of the sandbox live in the simulator, reached through the same transport.
         self.output_http = self.http.client if connection.transport is not None else None
@@ -67,6 +68,11 @@ class RemoteProvider(Provider, abc.ABC):
     def refusal(self, status: int, body: Any) -> ProviderError | None:
         """The error for a 4xx answer (other than 429), from the provider's error body; None
         for the default (401/403: credentials refused; others: INVALID_INPUT)."""
+        return None
+
+    def refusal_429(self, body: Any) -> ProviderError | None:
+        """The error for a 429 answer that is not a rate limit (from its parsed body, None when
+        not JSON); None: `RateLimited`, retried after its Retry-After."""
         return None
 
     def malformed(self, what: str) -> Malformed:

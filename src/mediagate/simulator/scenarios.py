@@ -8,7 +8,10 @@
 - `unknown`: the job ends in the provider's "unknown" status (or one it does not document);
 - `slow`: a long queue (with positions) and a long run (with progress);
 - `malformed`: polls answer with bodies that are not the documented JSON;
-- `hang`: polls never answer (the connection stays open).
+- `hang`: polls never answer (the connection stays open);
+- `hang_submit`: the submit creates the job, then never answers (a lost answer: the gateway
+  must find the job by its client reference rather than submit again; providers without such
+  a lookup ignore it).
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ class Scenario(enum.StrEnum):
     SLOW = "slow"
     MALFORMED = "malformed"
     HANG = "hang"
+    HANG_SUBMIT = "hang_submit"
 
 
 _MARKER = re.compile(r"\[sim:([a-z_]+)\]")
