@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from types import TracebackType
+from typing import Generic, TypeVar
 
 import httpx
 
@@ -13,15 +14,26 @@ from mediagate.client._ops import Operations
 from mediagate.client.models_resource import AsyncModels, Models
 from mediagate.client.tasks import AsyncTasks, Tasks
 
+H = TypeVar("H", httpx.Client, httpx.AsyncClient)
 
-class _Base:
+
+class _Base(Generic[H]):
     def __init__(
-        self, base_url: str | None, api_key: str | None, timeout: float, max_retries: int
+        self,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        *,
+        timeout: float = 30.0,
+        max_retries: int = 3,
+        http_client: H | None = None,
     ) -> None:
         self._config = ClientConfig.resolve(
             base_url, api_key, timeout=timeout, max_retries=max_retries
         )
-        self._ops = Operations(Api(self._config))
+        self._connect(Operations(Api(self._config)), http_client)
+
+    def _connect(self, ops: Operations, http_client: H | None) -> None:
+        raise NotImplementedError
 
     @property
     def base_url(self) -> str:
@@ -31,7 +43,7 @@ class _Base:
         return f"{type(self).__name__}(base_url={self.base_url!r})"
 
 
-class Client(_Base):
+class Client(_Base[httpx.Client]):
     """The mediagate API on blocking HTTP.
 
     `base_url` and `api_key` default to MEDIAGATE_URL and MEDIAGATE_API_KEY (the URL then to
@@ -40,19 +52,13 @@ class Client(_Base):
     is then yours to close. Use it as a context manager, or call `close()`.
     """
 
-    def __init__(
-        self,
-        base_url: str | None = None,
-        api_key: str | None = None,
-        *,
-        timeout: float = 30.0,
-        max_retries: int = 3,
-        http_client: httpx.Client | None = None,
-    ) -> None:
-        super().__init__(base_url, api_key, timeout, max_retries)
+    tasks: Tasks
+    models: Models
+
+    def _connect(self, ops: Operations, http_client: httpx.Client | None) -> None:
         self._transport = SyncTransport(self._config, http_client)
-        self.tasks = Tasks(self._ops, self._transport.run)
-        self.models = Models(self._ops, self._transport.run)
+        self.tasks = Tasks(ops, self._transport.run)
+        self.models = Models(ops, self._transport.run)
 
     def close(self) -> None:
         self._transport.close()
@@ -66,22 +72,17 @@ class Client(_Base):
         self.close()
 
 
-class AsyncClient(_Base):
-    """`Client` on async HTTP: the same calls, awaited; `async with`, or `await aclose()`."""
+class AsyncClient(_Base[httpx.AsyncClient]):
+    """`Client` on async HTTP (`http_client`: an httpx.AsyncClient): the same calls, awaited;
+    `async with`, or `await aclose()`."""
 
-    def __init__(
-        self,
-        base_url: str | None = None,
-        api_key: str | None = None,
-        *,
-        timeout: float = 30.0,
-        max_retries: int = 3,
-        http_client: httpx.AsyncClient | None = None,
-    ) -> None:
-        super().__init__(base_url, api_key, timeout, max_retries)
+    tasks: AsyncTasks
+    models: AsyncModels
+
+    def _connect(self, ops: Operations, http_client: httpx.AsyncClient | None) -> None:
         self._transport = AsyncTransport(self._config, http_client)
-        self.tasks = AsyncTasks(self._ops, self._transport.run)
-        self.models = AsyncModels(self._ops, self._transport.run)
+        self.tasks = AsyncTasks(ops, self._transport.run)
+        self.models = AsyncModels(ops, self._transport.run)
 
     async def aclose(self) -> None:
         await self._transport.close()

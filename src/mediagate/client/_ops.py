@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, NotRequired, TypedDict
 from urllib.parse import quote
 
 from mediagate.client._api import Api
@@ -37,41 +37,57 @@ def _iso(name: str, value: DateLike) -> str:
     raise ConfigurationError(f"{name} must be a datetime, a date or an ISO 8601 string")
 
 
-def list_params(
-    *,
-    status: str | None = None,
-    provider: str | None = None,
-    model_id: str | None = None,
-    start_date: DateLike | None = None,
-    end_date: DateLike | None = None,
-    search: str | None = None,
-    limit: int | None = None,
-) -> dict[str, str]:
-    """The listing filters as query parameters (the server checks their values)."""
-    params = {
-        "status": status,
-        "provider": provider,
-        "modelId": model_id,
-        "startDate": None if start_date is None else _iso("start_date", start_date),
-        "endDate": None if end_date is None else _iso("end_date", end_date),
-        "search": search,
-        "limit": None if limit is None else str(limit),
-    }
-    return {k: v for k, v in params.items() if v is not None}
+class ListFilters(TypedDict, total=False):
+    """The filters of `tasks.list` (the server checks their values)."""
+
+    status: str
+    provider: str
+    model_id: str
+    start_date: DateLike  # created at or after
+    end_date: DateLike  # created before
+    search: str  # a task id prefix
+    limit: int  # the page size, 1-100
 
 
-def create_body(
-    type: str,
-    model: str,
-    input: dict[str, Any],
-    metadata: dict[str, Any] | None,
-    callback_url: str | None,
-    timeout_s: int | None,
-) -> dict[str, Any]:
-    body: dict[str, Any] = {"type": type, "model": model, "input": input}
-    optional = {"metadata": metadata, "callback_url": callback_url, "timeout_s": timeout_s}
-    body.update({k: v for k, v in optional.items() if v is not None})
-    return body
+class CreateParams(TypedDict):
+    """What `tasks.create` takes: the contract's create body, and the Idempotency-Key."""
+
+    type: str
+    model: str
+    input: dict[str, Any]
+    metadata: NotRequired[dict[str, Any] | None]
+    callback_url: NotRequired[str | None]
+    timeout_s: NotRequired[int | None]
+    idempotency_key: NotRequired[str | None]
+
+
+_QUERY_NAMES = {"model_id": "modelId", "start_date": "startDate", "end_date": "endDate"}
+
+
+def list_params(filters: ListFilters) -> dict[str, str]:
+    """The filters as query parameters; an unknown filter is a ConfigurationError."""
+    params: dict[str, str] = {}
+    for name, value in filters.items():
+        if name not in ListFilters.__annotations__:
+            raise ConfigurationError(f"tasks.list() has no filter {name!r}")
+        if value is None:
+            continue
+        if name in ("start_date", "end_date"):
+            value = _iso(name, value)  # type: ignore[arg-type]
+        params[_QUERY_NAMES.get(name, name)] = str(value)
+    return params
+
+
+def create_body(params: CreateParams) -> tuple[dict[str, Any], str | None]:
+    """The request body, and the caller's Idempotency-Key if any."""
+    body: dict[str, Any] = {k: v for k, v in params.items() if v is not None}
+    unknown = set(body) - set(CreateParams.__annotations__)
+    if unknown:
+        raise ConfigurationError(f"tasks.create() takes no {', '.join(sorted(unknown))}")
+    missing = [name for name in ("type", "model", "input") if name not in body]
+    if missing:
+        raise ConfigurationError(f"tasks.create() needs {', '.join(missing)}")
+    return body, body.pop("idempotency_key", None)
 
 
 class Operations:

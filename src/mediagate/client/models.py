@@ -56,7 +56,7 @@ class TaskError(_Model):
 
 
 class Task(_Model):
-    id: str = Field(pattern=TASK_ID.pattern)
+    id: str
     type: str
     status: str
     provider: str
@@ -71,6 +71,13 @@ class Task(_Model):
     started_at: datetime | None = None
     completed_at: datetime | None = None
     metadata: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("id")
+    @classmethod
+    def _task_id(cls, value: str) -> str:
+        if not TASK_ID.fullmatch(value):
+            raise ValueError("is not a task id")
+        return value
 
     @property
     def is_final(self) -> bool:

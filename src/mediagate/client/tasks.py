@@ -5,11 +5,17 @@ from __future__ import annotations
 import os
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, Unpack
 
 from mediagate.client import _download, _wait
 from mediagate.client._effects import Op
-from mediagate.client._ops import DateLike, Operations, create_body, list_params
+from mediagate.client._ops import (
+    CreateParams,
+    ListFilters,
+    Operations,
+    create_body,
+    list_params,
+)
 from mediagate.client._wait import OnUpdate
 from mediagate.client.models import Task
 from mediagate.client.pagination import AsyncPaginator, Paginator
@@ -26,21 +32,11 @@ class Tasks:
         self._ops = ops
         self._run = run
 
-    def create(
-        self,
-        *,
-        type: str,
-        model: str,
-        input: dict[str, Any],
-        metadata: dict[str, Any] | None = None,
-        callback_url: str | None = None,
-        timeout_s: int | None = None,
-        idempotency_key: str | None = None,
-    ) -> Task:
-        """Submit a task; it comes back `pending`. Retries are safe: every try sends the same
+    def create(self, **params: Unpack[CreateParams]) -> Task:
+        """Submit a task: `type`, `model`, `input`, and optionally `metadata`, `callback_url`,
+        `timeout_s`; it comes back `pending`. Retries are safe: every try sends the same
         Idempotency-Key (`idempotency_key`, or one made for this call)."""
-        body = create_body(type, model, input, metadata, callback_url, timeout_s)
-        return self._run(self._ops.create(body, idempotency_key))
+        return self._run(self._ops.create(*create_body(params)))
 
     def get(self, task: Task | str) -> Task:
         return self._run(self._ops.get(task))
@@ -63,28 +59,11 @@ class Tasks:
         path) and return the paths; see `_files.targets` for the names."""
         return self._run(_download.download(self._ops, task, dest))
 
-    def list(
-        self,
-        *,
-        status: str | None = None,
-        provider: str | None = None,
-        model_id: str | None = None,
-        start_date: DateLike | None = None,
-        end_date: DateLike | None = None,
-        search: str | None = None,
-        limit: int | None = None,
-    ) -> Paginator[Task]:
-        """Every matching task, newest first, following cursors across all pages; `limit` is
-        the page size (1-100). `start_date` is inclusive, `end_date` exclusive."""
-        params = list_params(
-            status=status,
-            provider=provider,
-            model_id=model_id,
-            start_date=start_date,
-            end_date=end_date,
-            search=search,
-            limit=limit,
-        )
+    def list(self, **filters: Unpack[ListFilters]) -> Paginator[Task]:
+        """Every task matching `status`, `provider`, `model_id`, `start_date` (inclusive),
+        `end_date` (exclusive), `search` (an id prefix), newest first, following cursors
+        across all pages; `limit` is the page size (1-100)."""
+        params = list_params(filters)
         return Paginator(lambda cursor: self._run(self._ops.list_page(params, cursor)))
 
     def cancel(self, task: Task | str) -> Task:
@@ -100,19 +79,8 @@ class AsyncTasks:
         self._ops = ops
         self._run = run
 
-    async def create(
-        self,
-        *,
-        type: str,
-        model: str,
-        input: dict[str, Any],
-        metadata: dict[str, Any] | None = None,
-        callback_url: str | None = None,
-        timeout_s: int | None = None,
-        idempotency_key: str | None = None,
-    ) -> Task:
-        body = create_body(type, model, input, metadata, callback_url, timeout_s)
-        return await self._run(self._ops.create(body, idempotency_key))
+    async def create(self, **params: Unpack[CreateParams]) -> Task:
+        return await self._run(self._ops.create(*create_body(params)))
 
     async def get(self, task: Task | str) -> Task:
         return await self._run(self._ops.get(task))
@@ -129,26 +97,8 @@ class AsyncTasks:
     async def download(self, task: Task | str, dest: PathLike = ".") -> list[Path]:
         return await self._run(_download.download(self._ops, task, dest))
 
-    def list(
-        self,
-        *,
-        status: str | None = None,
-        provider: str | None = None,
-        model_id: str | None = None,
-        start_date: DateLike | None = None,
-        end_date: DateLike | None = None,
-        search: str | None = None,
-        limit: int | None = None,
-    ) -> AsyncPaginator[Task]:
-        params = list_params(
-            status=status,
-            provider=provider,
-            model_id=model_id,
-            start_date=start_date,
-            end_date=end_date,
-            search=search,
-            limit=limit,
-        )
+    def list(self, **filters: Unpack[ListFilters]) -> AsyncPaginator[Task]:
+        params = list_params(filters)
         return AsyncPaginator(lambda cursor: self._run(self._ops.list_page(params, cursor)))
 
     async def cancel(self, task: Task | str) -> Task:
