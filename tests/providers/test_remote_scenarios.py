@@ -56,6 +56,8 @@ CASES = [
     Case("vidgo", "sora-2", "video"),
     Case("vidgo", "gpt-image-2", "image", {"size": "3:2"}),
     Case("vidgo", "veo3.1-fast", "video", {"duration": 4}),
+    Case("tripo", "tripo-v2.5", "model3d", queue_positions=True),
+    Case("tripo", "tripo-v3.0", "model3d", {"image": "https://example.com/fox.png"}, True),
 ]
 #: Scenarios that end the task failed, with this code.
 FAILURES = {
@@ -171,11 +173,25 @@ def test_cancel_while_running(gateway: Gateway, case: Case) -> None:
     http = gateway.client()
     task = gateway.create(case.model, case.type, "a slow fox [sim:slow]", **case.fields)
     if case.queue_positions:
-        queued = gateway.wait(task["id"], until={"queued"})
-        assert queued["queue_position"] >= 1, queued
+        queued = _queue_position_shown(gateway, task["id"])
+        assert queued["status"] == "queued" and queued["queue_position"] >= 1, queued
     else:
         gateway.wait(task["id"], until={"queued", "running"})
     response = http.post(f"/api/v1/tasks/{task['id']}/cancel")
     assert response.status_code == 200, response.text
     done = gateway.wait(task["id"])
     assert done["status"] == "cancelled" and "result" not in done and done["cost"] == 0
+
+
+def _queue_position_shown(gateway: Gateway, task_id: str) -> dict[str, Any]:
+    """The task once it left `queued` or shows a queue position: a task is `queued` from its
+    submit, and the provider's position comes with the first poll after it."""
+    http = gateway.client()
+    deadline = time.monotonic() + 30
+    while True:
+        task = http.get(f"/api/v1/tasks/{task_id}").json()["data"]
+        queued = task["status"] == "queued"
+        if (queued and task["queue_position"] >= 1) or task["status"] not in ("pending", "queued"):
+            return task
+        assert time.monotonic() < deadline, task
+        time.sleep(0.05)

@@ -6,6 +6,7 @@ from collections.abc import Iterable, Iterator
 
 from mediagate.catalog.local_models import LOCAL_MODELS
 from mediagate.catalog.spec import ModelSpec, Price
+from mediagate.catalog.tripo_models import TRIPO_MODELS
 from mediagate.catalog.vidgo_models import VIDGO_MODELS
 
 
@@ -35,6 +36,6 @@ class Catalog:
         return len(self._models)
 
 
-CATALOG = Catalog((*LOCAL_MODELS, *VIDGO_MODELS))
+CATALOG = Catalog((*LOCAL_MODELS, *VIDGO_MODELS, *TRIPO_MODELS))
 
 __all__ = ["CATALOG", "Catalog", "ModelSpec", "Price"]

@@ -26,9 +26,10 @@ class ProviderConfigError(ValueError):
 
 def remote_classes() -> dict[str, type[RemoteProvider]]:
     """The built-in remote adapters, by provider name."""
+    from mediagate.providers.tripo import TripoProvider
     from mediagate.providers.vidgo import VidgoProvider
 
-    classes: list[type[RemoteProvider]] = [VidgoProvider]
+    classes: list[type[RemoteProvider]] = [VidgoProvider, TripoProvider]
     return {cls.name: cls for cls in classes}
 
 

@@ -1,5 +1,5 @@
 """One module per simulated provider; each offers `routes(sim) -> list[BaseRoute]`."""
 
-from mediagate.simulator.providers import vidgo
+from mediagate.simulator.providers import tripo, vidgo
 
-ALL = (vidgo,)
+ALL = (vidgo, tripo)
