@@ -51,6 +51,7 @@ class Case:
         return ("normal", *self.failures, *STORMS)
 
 
+FOX_URL = "https://example.com/fox.png"
 #: One row per model type of each provider.
 CASES = [
     Case("vidgo", "sora-2", "video"),
@@ -58,6 +59,10 @@ CASES = [
     Case("vidgo", "veo3.1-fast", "video", {"duration": 4}),
     Case("tripo", "tripo-v2.5", "model3d", queue_positions=True),
     Case("tripo", "tripo-v3.0", "model3d", {"image": "https://example.com/fox.png"}, True),
+    Case("seedance", "seedance-1-0-pro", "video", {"ratio": "9:16", "duration": 3}),
+    Case("seedance", "seedance-1-0-lite-i2v", "video", {"image": "https://example.com/fox.png"}),
+    Case("seedream", "seedream-4-0", "image", {"size": "1280x720"}, synchronous=True),
+    Case("seedream", "seedream-4-5", "image", {"image": [FOX_URL]}, synchronous=True),
 ]
 #: Scenarios that end the task failed, with this code.
 FAILURES = {

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 
 from mediagate.catalog.local_models import LOCAL_MODELS
+from mediagate.catalog.seedance_models import SEEDANCE_MODELS
+from mediagate.catalog.seedream_models import SEEDREAM_MODELS
 from mediagate.catalog.spec import ModelSpec, Price
 from mediagate.catalog.tripo_models import TRIPO_MODELS
 from mediagate.catalog.vidgo_models import VIDGO_MODELS
@@ -36,6 +38,6 @@ class Catalog:
         return len(self._models)
 
 
-CATALOG = Catalog((*LOCAL_MODELS, *VIDGO_MODELS, *TRIPO_MODELS))
+CATALOG = Catalog((*LOCAL_MODELS, *VIDGO_MODELS, *TRIPO_MODELS, *SEEDANCE_MODELS, *SEEDREAM_MODELS))
 
 __all__ = ["CATALOG", "Catalog", "ModelSpec", "Price"]

@@ -26,10 +26,16 @@ class ProviderConfigError(ValueError):
 
 def remote_classes() -> dict[str, type[RemoteProvider]]:
     """The built-in remote adapters, by provider name."""
+    from mediagate.providers.ark import SeedanceProvider, SeedreamProvider
     from mediagate.providers.tripo import TripoProvider
     from mediagate.providers.vidgo import VidgoProvider
 
-    classes: list[type[RemoteProvider]] = [VidgoProvider, TripoProvider]
+    classes: list[type[RemoteProvider]] = [
+        VidgoProvider,
+        TripoProvider,
+        SeedanceProvider,
+        SeedreamProvider,
+    ]
     return {cls.name: cls for cls in classes}
 
 

@@ -1,5 +1,5 @@
 """One module per simulated provider; each offers `routes(sim) -> list[BaseRoute]`."""
 
-from mediagate.simulator.providers import tripo, vidgo
+from mediagate.simulator.providers import ark, tripo, vidgo
 
-ALL = (vidgo, tripo)
+ALL = (vidgo, tripo, ark)
