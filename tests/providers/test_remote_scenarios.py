@@ -52,6 +52,11 @@ class Case:
 
 
 FOX_URL = "https://example.com/fox.png"
+#: An 8x8 PNG as a data URI (providers that take images inline, such as Gemini).
+TINY_PNG = (
+    "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAgAAAAICAIAAABLbSncAAAAFElEQVR4nGM8ESXHgA0wYRUdt"
+    "BIA/zIBUFXKRGIAAAAASUVORK5CYII="
+)
 #: One row per model type of each provider.
 CASES = [
     Case("vidgo", "sora-2", "video"),
@@ -63,6 +68,9 @@ CASES = [
     Case("seedance", "seedance-1-0-lite-i2v", "video", {"image": "https://example.com/fox.png"}),
     Case("seedream", "seedream-4-0", "image", {"size": "1280x720"}, synchronous=True),
     Case("seedream", "seedream-4-5", "image", {"image": [FOX_URL]}, synchronous=True),
+    Case("gemini", "veo-3.1-fast-generate-preview", "video", {"duration_seconds": 4}),
+    Case("gemini", "veo-3.1-generate-preview", "video", {"image": TINY_PNG, "resolution": "1080p"}),
+    Case("gemini", "gemini-2.5-flash-image", "image", {"aspect_ratio": "16:9"}, synchronous=True),
 ]
 #: Scenarios that end the task failed, with this code.
 FAILURES = {

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
+from mediagate.catalog.gemini_models import GEMINI_MODELS
 from mediagate.catalog.local_models import LOCAL_MODELS
 from mediagate.catalog.seedance_models import SEEDANCE_MODELS
 from mediagate.catalog.seedream_models import SEEDREAM_MODELS
@@ -38,6 +39,15 @@ class Catalog:
         return len(self._models)
 
 
-CATALOG = Catalog((*LOCAL_MODELS, *VIDGO_MODELS, *TRIPO_MODELS, *SEEDANCE_MODELS, *SEEDREAM_MODELS))
+CATALOG = Catalog(
+    (
+        *LOCAL_MODELS,
+        *VIDGO_MODELS,
+        *TRIPO_MODELS,
+        *SEEDANCE_MODELS,
+        *SEEDREAM_MODELS,
+        *GEMINI_MODELS,
+    )
+)
 
 __all__ = ["CATALOG", "Catalog", "ModelSpec", "Price"]

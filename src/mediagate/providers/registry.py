@@ -27,6 +27,7 @@ class ProviderConfigError(ValueError):
 def remote_classes() -> dict[str, type[RemoteProvider]]:
     """The built-in remote adapters, by provider name."""
     from mediagate.providers.ark import SeedanceProvider, SeedreamProvider
+    from mediagate.providers.gemini import GeminiProvider
     from mediagate.providers.tripo import TripoProvider
     from mediagate.providers.vidgo import VidgoProvider
 
@@ -35,6 +36,7 @@ def remote_classes() -> dict[str, type[RemoteProvider]]:
         TripoProvider,
         SeedanceProvider,
         SeedreamProvider,
+        GeminiProvider,
     ]
     return {cls.name: cls for cls in classes}
 
@@ -105,6 +107,7 @@ def _live_connection(settings: Settings, name: str, cls: type[RemoteProvider]) -
         base_url=getattr(settings, f"{name}_base_url", cls.default_base_url),
         credentials=credentials,
         timeout_s=settings.provider_timeout_seconds,
+        files_dir=settings.data_dir / "provider-files" / name,
     )
 
 
@@ -125,6 +128,7 @@ def _sandbox_connection(
         credentials=SIM_CREDENTIALS[name],
         timeout_s=settings.provider_timeout_seconds,
         transport=transport,
+        files_dir=settings.data_dir / "provider-files" / f"{name}-sandbox",
     )
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import abc
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, ClassVar
 
 import httpx
@@ -24,6 +25,9 @@ class Connection:
     timeout_s: float = 30.0
     #: The sandbox's in-process route to the simulator; None: the network.
     transport: httpx.AsyncBaseTransport | None = None
+    #: Where the adapter may keep files a provider returned inline (not as URLs) until the
+    #: engine stores them: under the data directory, so every worker sharing it finds them.
+    files_dir: Path | None = None
 
 
 class RemoteProvider(Provider, abc.ABC):

@@ -1,5 +1,5 @@
 """One module per simulated provider; each offers `routes(sim) -> list[BaseRoute]`."""
 
-from mediagate.simulator.providers import ark, tripo, vidgo
+from mediagate.simulator.providers import ark, gemini, tripo, vidgo
 
-ALL = (vidgo, tripo, ark)
+ALL = (vidgo, tripo, ark, gemini)
