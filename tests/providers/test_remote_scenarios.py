@@ -57,6 +57,11 @@ TINY_PNG = (
     "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAgAAAAICAIAAABLbSncAAAAFElEQVR4nGM8ESXHgA0wYRUdt"
     "BIA/zIBUFXKRGIAAAAASUVORK5CYII="
 )
+#: A 2x2 PNG as a data URI (Kling takes it as bare base64: the adapter strips the prefix).
+KLING_PNG = (
+    "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAIAAAACCAIAAAD91JpzAAAAFklEQVR4nGM8ESDCwMDAxMDAw"
+    "MDAAAAO7gEwyp3NFQAAAABJRU5ErkJggg=="
+)
 #: One row per model type of each provider.
 CASES = [
     Case("vidgo", "sora-2", "video"),
@@ -71,6 +76,12 @@ CASES = [
     Case("gemini", "veo-3.1-fast-generate-preview", "video", {"duration_seconds": 4}),
     Case("gemini", "veo-3.1-generate-preview", "video", {"image": TINY_PNG, "resolution": "1080p"}),
     Case("gemini", "gemini-2.5-flash-image", "image", {"aspect_ratio": "16:9"}, synchronous=True),
+    Case("vidu", "viduq3-turbo", "video", {"duration": 2, "aspect_ratio": "9:16"}),
+    Case("vidu", "viduq2", "video", {"image": "https://example.com/fox.png", "duration": 2}),
+    Case("vidu", "viduq2-image", "image", {"aspect_ratio": "4:3"}),
+    Case("kling", "kling-v2-6", "video", {"aspect_ratio": "1:1", "mode": "std"}),
+    Case("kling", "kling-v2-1-master", "video", {"image": KLING_PNG}),
+    Case("kling", "kling-v2-1-image", "image", {"aspect_ratio": "3:2"}),
 ]
 #: Scenarios that end the task failed, with this code.
 FAILURES = {

@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 
 from mediagate.catalog.gemini_models import GEMINI_MODELS
+from mediagate.catalog.kling_models import KLING_MODELS
 from mediagate.catalog.local_models import LOCAL_MODELS
 from mediagate.catalog.seedance_models import SEEDANCE_MODELS
 from mediagate.catalog.seedream_models import SEEDREAM_MODELS
 from mediagate.catalog.spec import ModelSpec, Price
 from mediagate.catalog.tripo_models import TRIPO_MODELS
 from mediagate.catalog.vidgo_models import VIDGO_MODELS
+from mediagate.catalog.vidu_models import VIDU_MODELS
 
 
 class Catalog:
@@ -47,6 +49,8 @@ CATALOG = Catalog(
         *SEEDANCE_MODELS,
         *SEEDREAM_MODELS,
         *GEMINI_MODELS,
+        *VIDU_MODELS,
+        *KLING_MODELS,
     )
 )
 

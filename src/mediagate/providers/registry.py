@@ -28,8 +28,10 @@ def remote_classes() -> dict[str, type[RemoteProvider]]:
     """The built-in remote adapters, by provider name."""
     from mediagate.providers.ark import SeedanceProvider, SeedreamProvider
     from mediagate.providers.gemini import GeminiProvider
+    from mediagate.providers.kling import KlingProvider
     from mediagate.providers.tripo import TripoProvider
     from mediagate.providers.vidgo import VidgoProvider
+    from mediagate.providers.vidu import ViduProvider
 
     classes: list[type[RemoteProvider]] = [
         VidgoProvider,
@@ -37,6 +39,8 @@ def remote_classes() -> dict[str, type[RemoteProvider]]:
         SeedanceProvider,
         SeedreamProvider,
         GeminiProvider,
+        ViduProvider,
+        KlingProvider,
     ]
     return {cls.name: cls for cls in classes}
 

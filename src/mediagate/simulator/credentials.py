@@ -8,7 +8,10 @@ from collections.abc import Mapping
 
 SIM_CREDENTIALS: Mapping[str, Mapping[str, str]] = {
     "vidu": {"api_key": "sim-vidu-key"},
-    "kling": {"access_key": "sim-kling-access-key", "secret_key": "sim-kling-secret-key"},
+    "kling": {
+        "access_key": "sim-kling-access-key",
+        "secret_key": "sim-kling-secret-key-of-32-bytes-min",
+    },
     "seedance": {"api_key": "sim-ark-key"},
     "seedream": {"api_key": "sim-ark-key"},
     "gemini": {"api_key": "sim-gemini-key"},
