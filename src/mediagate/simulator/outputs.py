@@ -85,7 +85,7 @@ class Outputs:
         """Signed URLs of the job's files, valid for `ttl_s` seconds."""
         paths = await self.ensure(job)
         expires = int(time.time() + ttl_s)
-        base = str(request.base_url).rstrip("/")
+        base = _base_url(request)
         urls = []
         for path in paths:
             name = path.relative_to(self.root).as_posix()
@@ -108,6 +108,18 @@ class Outputs:
         if not path.is_relative_to(self.root.resolve()) or not path.is_file():
             return JSONResponse({"Code": "NoSuchKey"}, status_code=404)
         return FileResponse(path, media_type=_MIME.get(path.suffix.lstrip(".")))
+
+
+def _base_url(request: Request) -> str:
+    """The simulator's URL as the client reached it. A `Host` header without a port for this
+    server's own address means this server's port (the tripo3d SDK's built-in HTTP client
+    leaves the port out)."""
+    url = request.base_url
+    server = request.scope.get("server")
+    default = 443 if url.scheme == "https" else 80
+    if url.port is None and server and url.hostname == server[0] and server[1] != default:
+        url = url.replace(port=server[1])
+    return str(url).rstrip("/")
 
 
 def _denied(message: str) -> Response:

@@ -10,6 +10,7 @@ bans an image-to-model task when it ends (status `banned`); `unknown` ends in st
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import Any
 
@@ -28,6 +29,8 @@ URL_TTL_S = 300.0
 #: A valid key of an account without credits: every create is refused with code 2010.
 NO_CREDITS_KEY = "tsk_sim-tripo-no-credits"
 MODELS = ("v1.4-20240625", "v2.0-20240919", "v2.5-20250123", "v3.0-20250812")
+#: apiv3 `input`: an image URL, a `file_token` of an upload, or the id of an image task.
+_IMAGE_INPUT = re.compile(r"https?://\S+$|file_\S+$|[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}$")
 _KINDS = {"text-to-model": "text_to_model", "image-to-model": "image_to_model"}
 _ERRORS = {  # code: (HTTP status, message, suggestion)
     1000: (500, "Unknown error on server side", "Please contact the support with request id"),
@@ -52,8 +55,11 @@ def _answer(body: dict[str, Any], status: int = 200, **headers: str) -> JSONResp
 
 def _error(code: int, detail: str | None = None, **headers: str) -> JSONResponse:
     status, message, suggestion = _ERRORS[code]
-    body = {"code": code, "message": f"{message}: {detail}" if detail else message,
-            "suggestion": suggestion}  # fmt: skip
+    body = {
+        "code": code,
+        "message": f"{message}: {detail}" if detail else message,
+        "suggestion": suggestion,
+    }
     return _answer(body, status, **headers)
 
 
@@ -187,13 +193,12 @@ def _invalid(kind: str, body: dict[str, Any]) -> str | None:
             return "negative_prompt must be a string of at most 255 characters"
     else:
         image = body.get("input")
-        if not isinstance(image, str) or not image.startswith(("https://", "http://", "file_")):
+        if not isinstance(image, str) or not _IMAGE_INPUT.match(image):
             return "input must be an image URL, a file_token or a task_id"
     for name in ("texture", "pbr", "quad", "auto_size", "generate_parts", "smart_low_poly"):
         if name in body and not isinstance(body[name], bool):
             return f"{name} must be a boolean"
-    for name, low in (("model_seed", 0), ("texture_seed", 0), ("image_seed", 0),
-                      ("face_limit", 1)):  # fmt: skip
+    for name, low in (("model_seed", 0), ("texture_seed", 0), ("image_seed", 0), ("face_limit", 1)):
         value = body.get(name)
         if name in body and (not isinstance(value, int) or isinstance(value, bool) or value < low):
             return f"{name} must be an integer of at least {low}"
