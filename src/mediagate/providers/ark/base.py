@@ -17,6 +17,10 @@ _UNAVAILABLE = {
     "ModelNotOpen": "the model is not activated on the ModelArk account",
     "InvalidEndpoint": "the model or endpoint is not available on the ModelArk account",
     "InvalidEndpointOrModel": "the model or endpoint is not available on the ModelArk account",
+    # Answered with 429, but quotas rather than rate limits: nothing changes until an operator
+    # acts (the free-token quota of "Free Tokens Only Mode", ModelArk/1465347; a trial quota).
+    "ModelQuotaExhausted": "the account's free token quota for the model is used up",
+    "QuotaExceeded": "the account's quota for the model is used up",
 }
 
 
@@ -60,3 +64,10 @@ class ArkProvider(RemoteProvider):
             reason = _UNAVAILABLE[code.split(".")[0]]
             return ProviderError(mapped, f"{self.name}: {reason} ({detail})")
         return ProviderError("INVALID_INPUT", f"{self.name} refused the request: {detail}")
+
+    def refusal_429(self, body: Any) -> ProviderError | None:
+        code, message, _ = error_fields(body)
+        if code.split(".")[0] not in ("ModelQuotaExhausted", "QuotaExceeded"):
+            return None  # RateLimitExceeded.*, ServerOverloaded ...: retried after a while
+        reason = _UNAVAILABLE[code.split(".")[0]]
+        return ProviderError("PROVIDER_UNAVAILABLE", f"{self.name}: {reason} ({code}: {message})")

@@ -5,7 +5,8 @@ the record of a finished one.
 Scenarios: `content_policy` refuses an input image at create (`InputImageSensitiveContentDetected`)
 or fails the finished task (`OutputVideoSensitiveContentDetected`); `unknown` ends in a status
 ModelArk does not document. Unconfirmed in the docs and chosen here: the code of a refused
-DELETE (400 `InvalidAction.TaskStatus`) and of an unknown task (404 `ResourceNotFound`).
+DELETE (400 `InvalidAction.TaskStatus`) and of an unknown task (404 `NotFound.TaskId`, after
+the documented `NotFound.{Parameter}` pattern).
 """
 
 from __future__ import annotations
@@ -85,7 +86,7 @@ def routes(sim: Simulator) -> list[BaseRoute]:
         job = sim.store.get(PROVIDER, job_id, owner=key)
         if job is None or job.params.get(_DELETED):
             sim.record(PROVIDER, action, job_id, 404)
-            return ark_error(404, "ResourceNotFound",
+            return ark_error(404, "NotFound.TaskId",
                              f"The specified task {job_id} is not found.", "id")  # fmt: skip
         return job
 
