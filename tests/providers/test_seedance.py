@@ -23,6 +23,7 @@ from mediagate.providers.base import (
     RetryableError,
 )
 from mediagate.providers.http import Malformed
+from mediagate.providers.remote import Connection
 from mediagate.simulator.jobs import Phase
 
 FOX = "https://example.com/fox.png"
@@ -207,3 +208,31 @@ def wait_for_cancel(gateway: Gateway, prompt: str) -> Any:
             return cancels[0]
         time.sleep(0.05)
     raise AssertionError(f"no cancel reached the simulator for {prompt!r}")
+
+
+@pytest.mark.parametrize(
+    ("status", "code", "expected"),
+    [
+        (400, "InputTextSensitiveContentDetected", "CONTENT_POLICY_VIOLATION"),
+        (400, "SensitiveContentDetected.SevereViolation", "CONTENT_POLICY_VIOLATION"),
+        (400, "InvalidParameter", "INVALID_INPUT"),
+        (400, "MissingParameter", "INVALID_INPUT"),
+        (400, "InvalidEndpoint.ClosedEndpoint", "PROVIDER_UNAVAILABLE"),
+        (403, "AccountOverdueError", "PROVIDER_UNAVAILABLE"),
+        (403, "AccessDenied", "PROVIDER_UNAVAILABLE"),
+        (404, "ModelNotOpen", "PROVIDER_UNAVAILABLE"),
+    ],
+)
+def test_modelark_error_codes_map_to_the_contract(status: int, code: str, expected: str) -> None:
+    adapter = SeedanceProvider(Connection("http://ark.invalid/api/v3", {"api_key": "k"}))
+    error = adapter.refusal(status, {"error": {"code": code, "message": "m", "param": ""}})
+    assert error is not None and error.code == expected and code in error.message
+    assert adapter.refusal(401, {"error": {"code": "AuthenticationError"}}) is None  # default
+
+
+def test_quota_429s_are_not_rate_limits() -> None:
+    adapter = SeedanceProvider(Connection("http://ark.invalid/api/v3", {"api_key": "k"}))
+    quota = adapter.refusal_429({"error": {"code": "ModelQuotaExhausted", "message": "m"}})
+    assert quota is not None and quota.code == "PROVIDER_UNAVAILABLE"
+    rpm = {"error": {"code": "RateLimitExceeded.EndpointRPMExceeded", "message": "m"}}
+    assert adapter.refusal_429(rpm) is None and adapter.refusal_429(None) is None
