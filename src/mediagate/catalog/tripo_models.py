@@ -8,24 +8,19 @@ is an estimate (the pricing page names model families, not versions).
 
 from __future__ import annotations
 
-from typing import Self
+from pydantic import Field, field_validator
 
-from pydantic import Field, field_validator, model_validator
-
-from mediagate.catalog.inputs import ImageRef, ModelInput
+from mediagate.catalog.inputs import ImageRef, ModelInput, prompt
 from mediagate.catalog.spec import ModelSpec, Price
 
 
 class TripoInput(ModelInput):
-    prompt: str | None = Field(
-        default=None,
-        min_length=1,
-        max_length=1024,
-        description="What to generate (text-to-3D). Tripo's image-to-3D takes no prompt.",
-    )
+    prompt: str = prompt(1024)
     negative_prompt: str | None = Field(default=None, max_length=255)
     image: ImageRef | None = Field(
-        default=None, description="URL of the image to turn into a model (image-to-3D)."
+        default=None,
+        description="URL of an image to turn into a model (image-to-3D; Tripo then takes no "
+        "prompt, so the prompt only names the task).",
     )
     texture: bool = Field(default=True, description="Texture the model.")
     pbr: bool = Field(default=True, description="PBR materials (Tripo then textures too).")
@@ -39,12 +34,6 @@ class TripoInput(ModelInput):
         if value is not None and not value.startswith(("https://", "http://")):
             raise ValueError("must be an http(s) URL: Tripo fetches the image itself")
         return value
-
-    @model_validator(mode="after")
-    def _prompt_or_image(self) -> Self:
-        if self.prompt is None and self.image is None:
-            raise ValueError("give a prompt (text-to-3D) or an image (image-to-3D)")
-        return self
 
 
 TRIPO_MODELS: tuple[ModelSpec, ...] = (
