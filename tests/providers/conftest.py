@@ -2,21 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from local_support import SyncLocal
-from remote_support import TEST_TIMING, Gateway, SimServer, gateway_settings
+from remote_support import TEST_TIMING, Gateway, SimServer, running_gateway
 
 from helpers import serve_app
-from mediagate.accounts import service as accounts
-from mediagate.api import create_app
-from mediagate.db import Database
-from mediagate.db.migrate import upgrade
-from mediagate.db.urls import parse_database_url
 from mediagate.simulator import Simulator
 
 
@@ -55,24 +49,5 @@ def sim_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimServer]:
 def gateway(sim_server: SimServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
     """A gateway on SQLite whose live providers call `sim_server` over loopback, and whose
     sandbox runs on its own in-process simulator."""
-    data_dir = tmp_path_factory.mktemp("gateway")
-    url = f"sqlite:///{data_dir}/mediagate.db"
-    upgrade(parse_database_url(url))
-    settings = gateway_settings(sim_server, data_dir, url)
-    server, thread, base_url = serve_app(create_app(settings))
-
-    async def make_keys() -> tuple[str, str]:
-        db = Database(settings.database)
-        try:
-            live = await accounts.create_key(db, account="providers")
-            test = await accounts.create_key(db, account="providers", test=True)
-            return live.secret, test.secret
-        finally:
-            await db.close()
-
-    live_key, test_key = asyncio.run(make_keys())
-    gw = Gateway(base_url, live_key, test_key, sim_server, data_dir)
-    yield gw
-    gw.close()
-    server.should_exit = True
-    thread.join(15)
+    with running_gateway(sim_server, tmp_path_factory.mktemp("gateway")) as gw:
+        yield gw

@@ -5,15 +5,22 @@ the built-in in-process simulator."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from helpers import FINAL
+from helpers import FINAL, serve_app
+from mediagate.accounts import service as accounts
+from mediagate.api import create_app
 from mediagate.config import Settings
+from mediagate.db import Database
+from mediagate.db.migrate import upgrade
+from mediagate.db.urls import parse_database_url
 from mediagate.providers.registry import remote_classes
 from mediagate.simulator import SIM_CREDENTIALS, Simulator, Timing
 
@@ -114,6 +121,34 @@ class Gateway:
     def close(self) -> None:
         for http in self.clients:
             http.close()
+
+
+@contextlib.contextmanager
+def running_gateway(sim: SimServer, data_dir: Path, **settings: Any) -> Iterator[Gateway]:
+    """A gateway on SQLite in `data_dir` (API and engine) whose live providers call `sim`
+    over loopback; `settings` override `gateway_settings` (a wrong key, other fallbacks)."""
+    url = f"sqlite:///{data_dir}/mediagate.db"
+    upgrade(parse_database_url(url))
+    config = gateway_settings(sim, data_dir, url, **settings)
+    server, thread, base_url = serve_app(create_app(config))
+
+    async def make_keys() -> tuple[str, str]:
+        db = Database(config.database)
+        try:
+            live = await accounts.create_key(db, account="providers")
+            test = await accounts.create_key(db, account="providers", test=True)
+            return live.secret, test.secret
+        finally:
+            await db.close()
+
+    live_key, test_key = asyncio.run(make_keys())
+    gw = Gateway(base_url, live_key, test_key, sim, data_dir)
+    try:
+        yield gw
+    finally:
+        gw.close()
+        server.should_exit = True
+        thread.join(15)
 
 
 def run(coro: Any) -> Any:

@@ -107,12 +107,12 @@ def routes(sim: Simulator) -> list[BaseRoute]:
     async def predict(request: Request) -> Response:
         """Veo: start a long-running operation."""
         model = request.path_params["model"]
-        if (refused := refused_key(request)) is not None:
-            sim.record(PROVIDER, "submit", "", refused.status_code)
-            return refused
         body = await read_json(request)
         instance = _instance(body)
         prompt = instance.get("prompt") if instance else None
+        if (refused := refused_key(request)) is not None:
+            sim.record(PROVIDER, "submit", str(prompt), refused.status_code)
+            return refused
         scenario = scenario_of(prompt)
         if (refused := failure(scenario, f"submit:{prompt}")) is not None:
             sim.record(PROVIDER, "submit", str(prompt), refused.status_code)
@@ -181,11 +181,11 @@ def routes(sim: Simulator) -> list[BaseRoute]:
     async def generate(request: Request) -> Response:
         """Gemini images: generate synchronously, answer with the image inline."""
         model = request.path_params["model"]
-        if (refused := refused_key(request)) is not None:
-            sim.record(PROVIDER, "submit", "", refused.status_code)
-            return refused
         body = await read_json(request)
         prompt = _first_text(body)
+        if (refused := refused_key(request)) is not None:
+            sim.record(PROVIDER, "submit", str(prompt), refused.status_code)
+            return refused
         scenario = scenario_of(prompt)
         if (refused := failure(scenario, f"submit:{prompt}")) is not None:
             sim.record(PROVIDER, "submit", str(prompt), refused.status_code)
@@ -241,12 +241,14 @@ def _image_problem(image: Any, where: str) -> str | None:
     data = image.get("bytesBase64Encoded", image.get("data"))
     if mime_type not in _INPUT_IMAGE_TYPES:
         return f"Unsupported MIME type: {mime_type}"
-    try:
-        if not isinstance(data, str) or not base64.b64decode(data, validate=True):
-            return f"{where} has no image bytes."
+    if not isinstance(data, str):
+        return f"{where} has no image bytes."
+    standard = data.rstrip("=").replace("-", "+").replace("_", "/")
+    try:  # proto3 JSON bytes: standard or URL-safe base64, padded or not
+        raw = base64.b64decode(standard + "=" * (-len(standard) % 4), validate=True)
     except (binascii.Error, ValueError):
         return f"Invalid value at '{where}' (TYPE_BYTES), Base64 decoding failed."
-    return None
+    return None if raw else f"{where} has no image bytes."
 
 
 def _veo_problem(body: Any) -> str | None:
