@@ -92,6 +92,14 @@ def test_image_to_video_with_first_and_last_frames(ark: Ark) -> None:
     assert task.ratio == "16:9"  # "adaptive": the simulator pretends the image is 16:9
 
 
+def test_text_commands_in_the_prompt_are_parameters_too(ark: Ark) -> None:
+    created = ark.content_generation.tasks.create(
+        model=PRO, content=[text("a fox, sdk commands --rt 1:1 --dur 3 --rs 480p")], duration=2
+    )
+    task = ark.content_generation.tasks.get(task_id=created.id)
+    assert (task.ratio, task.duration, task.resolution) == ("1:1", 2, "480p")
+
+
 def test_statuses_are_seen_in_order(ark: Ark) -> None:
     created = ark.content_generation.tasks.create(model=PRO, content=[text("states, sdk")])
     seen = []

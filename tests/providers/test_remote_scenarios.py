@@ -70,7 +70,7 @@ CASES = [
     Case("tripo", "tripo-v2.5", "model3d", queue_positions=True),
     Case("tripo", "tripo-v3.0", "model3d", {"image": "https://example.com/fox.png"}, True),
     Case("seedance", "seedance-1-0-pro", "video", {"ratio": "9:16", "duration": 3}),
-    Case("seedance", "seedance-1-0-lite-i2v", "video", {"image": "https://example.com/fox.png"}),
+    Case("seedance", "seedance-1-5-pro", "video", {"image": FOX_URL, "duration": 4}),
     Case("seedream", "seedream-4-0", "image", {"size": "1280x720"}, synchronous=True),
     Case("seedream", "seedream-4-5", "image", {"image": [FOX_URL]}, synchronous=True),
     Case("gemini", "veo-3.1-fast-generate-preview", "video", {"duration_seconds": 4}),

@@ -47,13 +47,6 @@ class Seedance10LiteT2VInput(_SeedanceInput):
     duration: int = Field(default=5, ge=2, le=12, description="Seconds.")
 
 
-class Seedance10LiteI2VInput(_SeedanceInput):
-    resolution: Resolution = "720p"
-    duration: int = Field(default=5, ge=2, le=12, description="Seconds.")
-    image: ImageRef = Field(description="First frame.")
-    last_frame_image: ImageRef | None = _LAST
-
-
 class Seedance15ProInput(_SeedanceInput):
     resolution: Resolution = "720p"
     duration: int = Field(default=5, ge=4, le=12, description="Seconds.")
@@ -91,14 +84,6 @@ SEEDANCE_MODELS: tuple[ModelSpec, ...] = (
         "250428",
         "Seedance 1.0 Lite: text-to-video, 2-12 s.",
         Seedance10LiteT2VInput,
-        0.039,
-    ),
-    _seedance(
-        "seedance-1-0-lite-i2v",
-        "250428",
-        "Seedance 1.0 Lite: image-to-video from a first frame (and optionally a last frame), "
-        "2-12 s.",
-        Seedance10LiteI2VInput,
         0.039,
     ),
     _seedance(

@@ -84,7 +84,7 @@ def job_status(task: Answer) -> JobStatus:
         return JobStatus(
             JobState.FAILED,
             error_code="TIMEOUT",
-            error_message="seedance: the task expired before it ran (execution_expires_after)",
+            error_message="seedance: the task expired (not done within execution_expires_after)",
         )
     raise RetryableError(
         f"seedance reported the status {status[:40]!r}, which it does not document"

@@ -6,12 +6,14 @@ Scenarios: `content_policy` refuses an input image at create (`InputImageSensiti
 or fails the finished task (`OutputVideoSensitiveContentDetected`); `unknown` ends in a status
 ModelArk does not document. Unconfirmed in the docs and chosen here: the code of a refused
 DELETE (400 `InvalidAction.TaskStatus`) and of an unknown task (404 `NotFound.TaskId`, after
-the documented `NotFound.{Parameter}` pattern).
+the documented `NotFound.{Parameter}` pattern), and which wins when a parameter is given both
+as a text command in the prompt (`--rt 9:16`) and at the top level (here: the top level).
 """
 
 from __future__ import annotations
 
 import random
+import re
 import secrets
 import string
 import time
@@ -48,6 +50,12 @@ RATIOS = {"16:9": (1920, 1088), "4:3": (1664, 1248), "1:1": (1440, 1440), "3:4":
 _ALL_RES = ("480p", "720p", "1080p")
 _ROLES = ("first_frame", "last_frame", "reference_image")
 _DELETED = "_deleted"  # marks a record removed by DELETE
+#: The older text commands in the prompt ("a fox --rs 720p --rt 9:16 --dur 5"), as parameters.
+_COMMANDS = {"rs": "resolution", "resolution": "resolution", "rt": "ratio", "ratio": "ratio",
+             "dur": "duration", "duration": "duration", "frames": "frames", "seed": "seed",
+             "cf": "camera_fixed", "camerafixed": "camera_fixed", "wm": "watermark",
+             "watermark": "watermark"}  # fmt: skip
+_COMMAND = re.compile(r"--([a-z]+)\s+(\S+)")
 
 
 @dataclass(frozen=True)
@@ -234,6 +242,10 @@ def _validate(body: Any) -> tuple[str, dict[str, Any]]:
         raise Invalid("model", f"The model or endpoint {model_id} does not exist or you do not "
                       "have access to it.", "InvalidEndpointOrModel.NotFound", 404)  # fmt: skip
     texts, images = _content(body.get("content"))
+    body = {
+        **_commands(texts[0] if texts else ""),
+        **{k: v for k, v in body.items() if v is not None},
+    }
     roles = [role for role, _ in images]
     if not texts and not images:
         raise Invalid("content", "The request is missing a text prompt or an image.",
@@ -254,8 +266,8 @@ def _validate(body: Any) -> tuple[str, dict[str, Any]]:
     ratio = choice(body, "ratio", (*RATIOS, "adaptive")) or ("adaptive" if images else "16:9")
     duration = integer(body, "duration", *model.durations)
     frames = integer(body, "frames", 29, 289)
-    if frames is not None and not model.frames:
-        raise invalid("frames", f"the model {model_id} does not support frames")
+    if frames is not None and (not model.frames or (frames - 25) % 4):
+        raise invalid("frames", f"must be 25 + 4n on a model that supports it ({model_id})")
     seed = integer(body, "seed", -1, 2**32 - 1)
     integer(body, "execution_expires_after", 3600, 259200)
     integer(body, "priority", 0, 10)
@@ -276,6 +288,22 @@ def _validate(body: Any) -> tuple[str, dict[str, Any]]:
         "generate_audio": (body.get("generate_audio") is not False) if model.audio else None,
     }
     return model_id, task
+
+
+def _commands(text: str) -> dict[str, Any]:
+    """Parameters given as text commands (the top-level parameters win over them)."""
+    found: dict[str, Any] = {}
+    for name, raw in _COMMAND.findall(text):
+        param = _COMMANDS.get(name)
+        if param is None:
+            continue
+        value: Any = raw
+        if raw.lstrip("-").isdigit():
+            value = int(raw)
+        elif raw in ("true", "false"):
+            value = raw == "true"
+        found[param] = value
+    return found
 
 
 def _content(items: Any) -> tuple[list[str], list[tuple[str, str]]]:
