@@ -40,6 +40,7 @@ _ENDINGS = {
 class TripoProvider(RemoteProvider):
     name = "tripo"
     default_base_url = "https://openapi.tripo3d.ai"
+    supports_cancel = False  # neither the API docs nor the SDK have a cancel call
 
     def models(self) -> Sequence[ModelSpec]:
         return TRIPO_MODELS
