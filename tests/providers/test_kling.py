@@ -176,6 +176,19 @@ def test_find_job_by_external_task_id(sim_server: SimServer) -> None:
     assert job.partition(":")[2] in [t["task_id"] for t in page["data"]]
 
 
+def test_a_second_submit_with_the_same_reference_is_the_first_job(sim_server: SimServer) -> None:
+    """Kling refuses a repeated external_task_id; the adapter answers with the job it names."""
+
+    async def run(kling: KlingProvider) -> tuple[str, str]:
+        first = await kling.submit(request("kling-v2-6", "a fox sent twice", "ref_twice"))
+        return first, await kling.submit(request("kling-v2-6", "a fox sent twice", "ref_twice"))
+
+    first, second = with_kling(sim_server, run)
+    assert first == second
+    submits = [r for r in sim_server.sim.requests if r.key == "a fox sent twice"]
+    assert [(r.action, r.status) for r in submits] == [("submit", 200), ("submit", 400)]
+
+
 def test_a_lost_submit_answer_is_found_again_not_resubmitted(sim_server: SimServer) -> None:
     """The simulator creates the job and never answers the submit; the adapter finds it by the
     external_task_id it sent."""

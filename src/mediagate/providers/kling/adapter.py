@@ -60,7 +60,16 @@ class KlingProvider(RemoteProvider):
     async def submit(self, request: SubmitRequest) -> str:
         kind, body = request_body(request.model, request.input)
         body["external_task_id"] = request.client_ref
-        data = _data(await self.http.call("POST", PATHS[kind], json=body))
+        try:
+            data = _data(await self.http.call("POST", PATHS[kind], json=body))
+        except ProviderError as exc:
+            # A submit sent again after an error that had in fact started the job: Kling
+            # refuses the repeated external_task_id, and the job is the one started then.
+            if exc.code == "INVALID_INPUT" and "external_task_id" in exc.message:
+                found = await self.find_job(request.client_ref)
+                if found is not None:
+                    return found
+            raise
         return f"{kind}:{data.need('task_id', str)}"
 
     async def find_job(self, client_ref: str) -> str | None:
