@@ -144,9 +144,10 @@ class ProviderHTTP:
                 raise Malformed(self.provider, f"HTTP {status} with a body that is not JSON")
             return body
         detail = _detail(body, response)
+        parsed = None if body is _NOT_JSON else body  # what adapters' refusal hooks read
         if status == 429:
             if self._refusal_429 is not None:
-                other = self._refusal_429(body if body is not _NOT_JSON else None)
+                other = self._refusal_429(parsed)
                 if other is not None:
                     raise other
             raise RateLimited(
@@ -154,11 +155,7 @@ class ProviderHTTP:
                 retry_after_seconds(response.headers.get("retry-after")),
             )
         if status in (401, 403):
-            refusal = (
-                self._refusal(status, body if body is not _NOT_JSON else None)
-                if self._refusal
-                else None
-            )
+            refusal = self._refusal(status, parsed) if self._refusal else None
             if refusal is not None:
                 raise refusal
             raise ProviderError(
@@ -171,7 +168,7 @@ class ProviderHTTP:
         if status >= 500 or status in (408, 425):
             raise RetryableError(f"{self.provider} answered HTTP {status}: {detail}")
         if self._refusal is not None:
-            refusal = self._refusal(status, body if body is not _NOT_JSON else None)
+            refusal = self._refusal(status, parsed)
             if refusal is not None:
                 raise refusal
         if 400 <= status < 500:

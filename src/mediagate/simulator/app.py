@@ -7,9 +7,10 @@ import asyncio
 import os
 import secrets
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -17,10 +18,12 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from mediagate.simulator.credentials import SIM_CREDENTIALS
-from mediagate.simulator.jobs import JobStore, Timing
+from mediagate.simulator.jobs import JobStore, SimJob, Timing
 from mediagate.simulator.outputs import Outputs
 from mediagate.simulator.scenarios import Runs, Scenario
 
+#: The body of a malformed answer that is not JSON at all (a proxy's error page).
+HTML_ERROR = "<html><body>502 Bad Gateway</body></html>"
 #: The longest a `hang` answer stays open (it ends sooner when the client goes away).
 HANG_S = 600.0
 
@@ -73,6 +76,33 @@ class Simulator:
         ):
             return scenario
         return None
+
+    async def poll(
+        self,
+        provider: str,
+        request: Request,
+        job: SimJob,
+        *,
+        failure: Callable[[Scenario, str], Response | None],
+        malformed: Any,
+        answer: Callable[[], Awaitable[Response]],
+    ) -> Response:
+        """The course every simulated poll of a known job takes: the run of 429s / 5xx its
+        scenario asks for (`failure` words them), a hang, a malformed answer (alternately an
+        HTML error page and the JSON `malformed`, which lacks the documented fields), or else
+        `answer()`."""
+        refused = failure(job.scenario, f"poll:{job.id}")
+        if refused is not None:
+            self.record(provider, "poll", job.id, refused.status_code)
+            return refused
+        self.record(provider, "poll", job.id, 200)
+        if job.scenario is Scenario.HANG:
+            return await self.hang(request)
+        if job.scenario is Scenario.MALFORMED:
+            if self.count(provider, "poll", job.id) % 2:
+                return Response(HTML_ERROR, status_code=200, media_type="text/html")
+            return JSONResponse(malformed)
+        return await answer()
 
     async def hang(self, request: Request) -> Response:
         """Never answer (until the client gives up and disconnects)."""

@@ -22,7 +22,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from mediagate.simulator.app import Simulator
+from mediagate.simulator.app import HTML_ERROR, Simulator
 from mediagate.simulator.jobs import Output, Phase, SimJob
 from mediagate.simulator.outputs import scaled
 from mediagate.simulator.requests import read_json
@@ -151,15 +151,12 @@ def routes(sim: Simulator) -> list[BaseRoute]:
         if job is None or job.model != model:
             sim.record(PROVIDER, "poll", op_id, 404)
             return _error(404, f"Operation not found: models/{model}/operations/{op_id}")
-        if (refused := failure(job.scenario, f"poll:{job.id}")) is not None:
-            sim.record(PROVIDER, "poll", job.id, refused.status_code)
-            return refused
-        sim.record(PROVIDER, "poll", job.id, 200)
-        if job.scenario is Scenario.HANG:
-            return await sim.hang(request)
-        if job.scenario is Scenario.MALFORMED:
-            return _malformed(sim.count(PROVIDER, "poll", job.id))
-        return JSONResponse(_operation(job))
+
+        async def answer() -> Response:
+            return JSONResponse(_operation(job))
+
+        return await sim.poll(PROVIDER, request, job, failure=failure, answer=answer,
+                              malformed=MALFORMED_JSON)  # fmt: skip
 
     async def download(request: Request) -> Response:
         file_id = request.path_params["file_id"]
@@ -405,8 +402,12 @@ def _blocked(model: str) -> dict[str, Any]:
     }
 
 
+#: JSON that is not the documented shape of any answer.
+MALFORMED_JSON = {"name": 42, "done": "yes", "candidates": "none"}
+
+
 def _malformed(count: int) -> Response:
     """Alternately an HTML error page and JSON that is not the documented shape."""
     if count % 2:
-        return Response("<html><body>502 Bad Gateway</body></html>", media_type="text/html")
-    return JSONResponse({"name": 42, "done": "yes", "candidates": "none"})
+        return Response(HTML_ERROR, media_type="text/html")
+    return JSONResponse(MALFORMED_JSON)

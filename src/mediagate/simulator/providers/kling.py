@@ -166,16 +166,16 @@ def routes(sim: Simulator) -> list[BaseRoute]:
         if job is None or job.params.get("kind") != kind:
             sim.record(PROVIDER, action, key, 404)
             return _answer(404, 1203, "task not found")
-        refused = failure(job.scenario, f"poll:{job.id}") if action == "poll" else None
-        if refused is not None:
-            sim.record(PROVIDER, "poll", job.id, refused.status_code)
-            return refused
-        sim.record(PROVIDER, action, job.id, 200)
-        if action == "poll" and job.scenario is Scenario.HANG:
-            return await sim.hang(request)
-        if action == "poll" and job.scenario is Scenario.MALFORMED:
-            return _malformed(sim, job)
-        return _answer(200, 0, "SUCCEED", await _task(sim, request, job))
+
+        async def answer() -> Response:
+            return _answer(200, 0, "SUCCEED", await _task(sim, request, job))
+
+        if action == "find":  # a lookup by external_task_id: no scenario plays on it
+            sim.record(PROVIDER, action, job.id, 200)
+            return await answer()
+        malformed = {"code": 0, "message": "SUCCEED", "data": {"task_id": job.id}}
+        return await sim.poll(PROVIDER, request, job, failure=failure, answer=answer,
+                              malformed=malformed)  # fmt: skip
 
     found: list[BaseRoute] = []
     for path, kind in PATHS.items():
@@ -311,10 +311,3 @@ async def _task(sim: Simulator, request: Request, job: SimJob) -> dict[str, Any]
     else:  # UNKNOWN: Kling documents no such status (a simulated surprise)
         data["task_status"] = "unknown"
     return data
-
-
-def _malformed(sim: Simulator, job: SimJob) -> Response:
-    """Alternately an HTML error page and JSON without the documented fields."""
-    if sim.count(PROVIDER, "poll", job.id) % 2:
-        return Response("<html><body>502 Bad Gateway</body></html>", media_type="text/html")
-    return JSONResponse({"code": 0, "message": "SUCCEED", "data": {"task_id": job.id}})

@@ -119,16 +119,12 @@ def routes(sim: Simulator) -> list[BaseRoute]:
         if job is None:
             sim.record(PROVIDER, "poll", job_id, 404)
             return _error(2001)
-        refused = failure(job.scenario, f"poll:{job.id}")
-        if refused is not None:
-            sim.record(PROVIDER, "poll", job.id, refused.status_code)
-            return refused
-        sim.record(PROVIDER, "poll", job.id, 200)
-        if job.scenario is Scenario.HANG:
-            return await sim.hang(request)
-        if job.scenario is Scenario.MALFORMED:
-            return _malformed(sim, job)
-        return _answer({"code": 0, "data": await _task(sim, request, job)})
+
+        async def answer() -> Response:
+            return _answer({"code": 0, "data": await _task(sim, request, job)})
+
+        return await sim.poll(PROVIDER, request, job, failure=failure, answer=answer,
+                              malformed={"code": 0, "result": {"state": "ok"}})  # fmt: skip
 
     async def list_tasks(request: Request) -> Response:
         owner = account(request)
@@ -246,10 +242,3 @@ def _credits(job: SimJob) -> int:
     textured = job.params.get("texture", True) or job.params.get("pbr", True)
     base = 10 if job.model == "text_to_model" else 20
     return base + (10 if textured else 0)
-
-
-def _malformed(sim: Simulator, job: SimJob) -> Response:
-    """Alternately an HTML error page and JSON without the documented fields."""
-    if sim.count(PROVIDER, "poll", job.id) % 2:
-        return Response("<html><body>502 Bad Gateway</body></html>", media_type="text/html")
-    return _answer({"code": 0, "result": {"state": "ok"}})

@@ -90,16 +90,12 @@ def routes(sim: Simulator) -> list[BaseRoute]:
             return _error(404, "Task not found")
         if job.owner != key:
             return _error(403, "Task belongs to another user")
-        refused = failure(job.scenario, f"poll:{job.id}")
-        if refused is not None:
-            sim.record(PROVIDER, "poll", job.id, refused.status_code)
-            return refused
-        sim.record(PROVIDER, "poll", job.id, 200)
-        if job.scenario is Scenario.HANG:
-            return await sim.hang(request)
-        if job.scenario is Scenario.MALFORMED:
-            return _malformed(sim, job)
-        return JSONResponse({"code": 200, "data": await _task(sim, request, job)})
+
+        async def answer() -> Response:
+            return JSONResponse({"code": 200, "data": await _task(sim, request, job)})
+
+        return await sim.poll(PROVIDER, request, job, failure=failure, answer=answer,
+                              malformed={"code": 200, "result": {"state": "ok"}})  # fmt: skip
 
     return [
         Route("/api/generate/submit", submit, methods=["POST"]),
@@ -159,13 +155,6 @@ async def _task(sim: Simulator, request: Request, job: SimJob) -> dict[str, Any]
     else:  # UNKNOWN (vidgo documents no such status: a simulated surprise)
         data["status"] = "unknown"
     return data
-
-
-def _malformed(sim: Simulator, job: SimJob) -> Response:
-    """Alternately an HTML error page and JSON without the documented fields."""
-    if sim.count(PROVIDER, "poll", job.id) % 2:
-        return Response("<html><body>502 Bad Gateway</body></html>", media_type="text/html")
-    return JSONResponse({"code": 200, "result": {"state": "ok"}})
 
 
 def _iso(ts: float) -> str:

@@ -96,16 +96,12 @@ def routes(sim: Simulator) -> list[BaseRoute]:
         if job is None:
             sim.record(PROVIDER, "poll", job_id, 404)
             return _error(404, "TaskNotFound", "task not found")
-        refused = failure(job.scenario, f"poll:{job.id}")
-        if refused is not None:
-            sim.record(PROVIDER, "poll", job.id, refused.status_code)
-            return refused
-        sim.record(PROVIDER, "poll", job.id, 200)
-        if job.scenario is Scenario.HANG:
-            return await sim.hang(request)
-        if job.scenario is Scenario.MALFORMED:
-            return _malformed(sim, job)
-        return JSONResponse(await _task(sim, request, job))
+
+        async def answer() -> Response:
+            return JSONResponse(await _task(sim, request, job))
+
+        return await sim.poll(PROVIDER, request, job, failure=failure, answer=answer,
+                              malformed={"id": job.id, "status": {"ok": True}})  # fmt: skip
 
     async def cancel(request: Request) -> Response:
         job_id = request.path_params["id"]
@@ -241,13 +237,6 @@ async def _task(sim: Simulator, request: Request, job: SimJob) -> dict[str, Any]
     else:  # UNKNOWN: Vidu documents no such state (a simulated surprise)
         data["state"] = "unknown"
     return data
-
-
-def _malformed(sim: Simulator, job: SimJob) -> Response:
-    """Alternately an HTML error page and JSON without the documented fields."""
-    if sim.count(PROVIDER, "poll", job.id) % 2:
-        return Response("<html><body>502 Bad Gateway</body></html>", media_type="text/html")
-    return JSONResponse({"id": job.id, "status": {"ok": True}})
 
 
 def _iso(ts: float) -> str:

@@ -137,19 +137,15 @@ def routes(sim: Simulator) -> list[BaseRoute]:
         job = lookup(request, "poll")
         if isinstance(job, Response):
             return job
-        refused = failure(sim, job.scenario, f"poll:{job.id}", create=False)
-        if refused is not None:
-            sim.record(PROVIDER, "poll", job.id, refused.status_code)
-            return refused
-        sim.record(PROVIDER, "poll", job.id, 200)
-        if job.scenario is Scenario.HANG:
-            return await sim.hang(request)
-        if job.scenario is Scenario.MALFORMED:
-            if sim.count(PROVIDER, "poll", job.id) % 2:
-                return Response("<html><body>504 Gateway Time-out</body></html>",
-                                media_type="text/html")  # fmt: skip
-            return JSONResponse({"id": job.id, "state": "done", "result": {}})
-        return JSONResponse(await _task(sim, request, job))
+
+        async def answer() -> Response:
+            return JSONResponse(await _task(sim, request, job))
+
+        def refusal(scenario: Scenario, subject: str) -> Response | None:
+            return failure(sim, scenario, subject, create=False)
+
+        return await sim.poll(PROVIDER, request, job, failure=refusal, answer=answer,
+                              malformed={"id": job.id, "state": "done", "result": {}})  # fmt: skip
 
     async def delete(request: Request) -> Response:
         job = lookup(request, "cancel")
