@@ -34,6 +34,7 @@ def _create(http, prompt: str) -> str:
 def _on_db(engine_live, work):
     async def run():
         db = Database(parse_database_url(engine_live.url))
+        await db.open()
         try:
             return await work(db)
         finally:
@@ -106,8 +107,9 @@ def test_a_write_under_a_lost_lease_is_dropped(engine_live):
                 providers=["nobody"],
             )  # fmt: skip
             assert second.id == first.id and second.lease != first.lease
-            assert not await engine_repo.update_active(conn, first, {"progress": 50})
-            assert await engine_repo.update_active(conn, second, {"progress": 60})
+        assert not await engine_repo.update_active(db, first, {"progress": 50})
+        assert await engine_repo.update_active(db, second, {"progress": 60})
+        async with db.write() as conn:
             # While the second lease lives, nobody else can claim the task.
             again = await engine_repo.claim(
                 conn, token_prefix="w_c", now=now_us(), lease_us=10**7, limit=1,

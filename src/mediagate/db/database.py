@@ -17,7 +17,7 @@ class Database:
     def __init__(self, url: DatabaseURL) -> None:
         self.url = url
         self.engine: AsyncEngine = dialect.create_engine(url)
-        self._fast: dialect.FastReader | None = None
+        self._fast: dialect.FastPath | None = None
         # SQLite has one writer: queue this process's writers here, where waiting is a cheap
         # await, instead of in SQLite's busy handler, which sleeps and retries.
         self._write_lock = asyncio.Lock() if url.backend == "sqlite" else None
@@ -27,14 +27,14 @@ class Database:
         return self.url.backend
 
     @property
-    def fast(self) -> dialect.FastReader:
+    def fast(self) -> dialect.FastPath:
         if self._fast is None:
             raise RuntimeError("Database.open() was not awaited")
         return self._fast
 
     async def open(self) -> None:
         if self._fast is None:
-            self._fast = await dialect.open_fast_reader(self.url)
+            self._fast = await dialect.open_fast_path(self.url, self._write_lock)
 
     async def close(self) -> None:
         if self._fast is not None:

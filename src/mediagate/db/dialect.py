@@ -3,10 +3,9 @@
 - engine options and connection set-up (SQLite: WAL, busy timeout, `BEGIN IMMEDIATE` for writes);
 - the lock that keeps two processes from migrating at once (PostgreSQL advisory lock);
 - folding the listing-total deltas into their counts (`compact_task_counts`);
-- the fast read path: a raw-driver point lookup for the hottest request, skipping the ORM layer.
-  On PostgreSQL it is an asyncpg pool with prepared statements; on SQLite a read-only sqlite3
-  connection queried on the event loop itself (a primary-key read in WAL mode takes microseconds
-  and never waits for writers, which is cheaper than a hop to a thread).
+- the fast path: raw-driver point lookups for the hottest request and single-row writes for
+  the engine's steps, skipping SQLAlchemy's layers and batched under load (an asyncpg pool on
+  PostgreSQL; plain sqlite3 connections on SQLite).
 """
 
 from __future__ import annotations
@@ -14,11 +13,13 @@ from __future__ import annotations
 import asyncio
 import re
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Hashable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol
 
 import asyncpg
-from sqlalchemy import event
+from sqlalchemy import Table, event
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
@@ -135,9 +136,19 @@ def lock_skipped(select_sql: str, postgres: bool) -> str:
     return f"{select_sql} FOR UPDATE SKIP LOCKED" if postgres else select_sql
 
 
-class FastReader(Protocol):
+class FastPath(Protocol):
+    """The raw-driver path for the hottest statements, skipping SQLAlchemy's layers."""
+
     async def fetchrow(self, sql: str, args: Sequence[Any]) -> Sequence[Any] | None:
         """Run `sql` (written with `?` placeholders) and return the first row or None."""
+
+    async def update(
+        self, sql: str, args: Sequence[Any], *, types: Sequence[str], key: Hashable
+    ) -> int:
+        """Run the single-row write `sql` (`UPDATE <table> SET c = ?, ... WHERE ...`, written
+        with `?` placeholders whose SQL types are `types`, in order) and return its row count.
+        `key` names the row: writes of one row are never batched together. Writes commit by
+        themselves (a batch commits together); a write that fails raises, and fails no other."""
 
     async def close(self) -> None: ...
 
@@ -156,89 +167,185 @@ def _numbered(sql: str) -> str:
     return _QMARK.sub(lambda _m: f"${next(counter)}", sql)
 
 
+def cast_types(table: Table, columns: Sequence[str]) -> tuple[str, ...]:
+    """The PostgreSQL type of each of `columns`, for `FastPath.update`'s `types`."""
+    return tuple(str(table.c[name].type.compile(dialect=postgresql.dialect())) for name in columns)
+
+
+_Pending = tuple[Sequence[Any], Hashable, "asyncio.Future[Any]"]
+
+
+class _Batcher:
+    """Calls of one statement that arrive while earlier ones are in flight are sent together,
+    up to `max_batch` at a time; a call that finds the path idle goes at once, with no added
+    wait. `run(sql, batch_args)` returns one result (or exception) per call, in order."""
+
+    def __init__(
+        self,
+        run: Callable[[str, list[Sequence[Any]]], Awaitable[list[Any]]],
+        *,
+        max_batch: int = 64,
+        max_inflight: int = 4,
+    ) -> None:
+        self._run = run
+        self._max_batch = max_batch
+        self._max_inflight = max_inflight
+        self._inflight = 0
+        self._pending: dict[str, list[_Pending]] = {}
+        self._busy: set[Hashable] = set()  # keys of the batches in flight
+
+    async def call(self, sql: str, args: Sequence[Any], key: Hashable = None) -> Any:
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._pending.setdefault(sql, []).append((args, key, future))
+        self._start_drain(sql)
+        return await future
+
+    def _start_drain(self, sql: str) -> None:
+        if self._inflight < self._max_inflight:
+            self._inflight += 1
+            asyncio.get_running_loop().create_task(self._drain(sql))
+
+    def _take(self, queue: list[_Pending]) -> list[_Pending]:
+        """The next batch, in arrival order, leaving in the queue every call whose key is in
+        this batch or in one still in flight: writes of one row go one after the other."""
+        batch: list[_Pending] = []
+        rest: list[_Pending] = []
+        blocked = set(self._busy)
+        for item in queue:
+            key = item[1]
+            if len(batch) < self._max_batch and (key is None or key not in blocked):
+                batch.append(item)
+            else:
+                rest.append(item)
+            if key is not None:
+                blocked.add(key)
+        queue[:] = rest
+        return batch
+
+    async def _drain(self, sql: str) -> None:
+        ran = False
+        try:
+            queue = self._pending[sql]
+            while queue:
+                batch = self._take(queue)
+                if not batch:
+                    return  # what is left waits on rows in flight; their drains take it
+                ran = True
+                keys = [key for _args, key, _f in batch if key is not None]
+                self._busy.update(keys)
+                try:
+                    results = await self._run(sql, [args for args, _k, _f in batch])
+                except Exception as exc:
+                    results = [exc] * len(batch)
+                finally:
+                    self._busy.difference_update(keys)
+                for (_args, _key, future), result in zip(batch, results, strict=True):
+                    if future.done():
+                        continue
+                    if isinstance(result, BaseException):
+                        future.set_exception(result)
+                    else:
+                        future.set_result(result)
+        finally:
+            self._inflight -= 1
+            if ran:  # rows were freed: calls of other statements may have waited on them
+                for other, queue in self._pending.items():
+                    if queue:
+                        self._start_drain(other)
+
+
 async def _keep_session(_conn: asyncpg.Connection) -> None:
     return None
 
 
-class PostgresFastReader:
-    """Point lookups on an asyncpg pool, batched under load.
+class PostgresFastPath:
+    """Point lookups and single-row writes on an asyncpg pool, batched under load.
 
-    Lookups that arrive while earlier ones are in flight are sent together as one statement
-    (`unnest(...) WITH ORDINALITY` joined LATERAL to the single-row statement), so a burst of
-    polls costs a few round trips instead of one each. A lookup that finds the pool idle goes
-    alone, as the plain prepared statement, with no added wait. Batched statements must take
-    text parameters only and return at most one row whose first column is never NULL.
+    A batch of lookups is one statement: `unnest(...) WITH ORDINALITY` joined LATERAL to the
+    single-row statement (batched lookups must take text parameters only and return at most
+    one row whose first column is never NULL). A batch of writes is one `UPDATE ... FROM
+    unnest(...)` whose `RETURNING` says which rows it wrote; if that statement fails, each write
+    of the batch is run alone, so one bad write fails only itself.
     """
 
-    def __init__(self, pool: asyncpg.Pool, *, max_batch: int = 64, max_inflight: int = 4) -> None:
+    def __init__(self, pool: asyncpg.Pool) -> None:
         self._pool = pool
-        self._max_batch = max_batch
-        self._max_inflight = max_inflight
-        self._inflight = 0
-        self._pending: dict[str, list[tuple[Sequence[Any], asyncio.Future[Any]]]] = {}
+        self._reads = _Batcher(self._run_reads)
+        self._writes = _Batcher(self._run_writes)
         self._single: dict[str, str] = {}
         self._batched: dict[str, str] = {}
 
     @classmethod
-    async def open(cls, dsn: str) -> PostgresFastReader:
+    async def open(cls, dsn: str) -> PostgresFastPath:
         pool = await asyncpg.create_pool(
             dsn,
             min_size=1,
             max_size=8,
             server_settings={"jit": "off"},
-            # The pool runs only single read-only statements, which leave no session state
-            # behind: skip the reset query asyncpg would otherwise send on every release.
+            # The pool runs only single statements that commit by themselves and leave no
+            # session state behind: skip the reset query asyncpg would send on every release.
             reset=_keep_session,
         )
         return cls(pool)
 
     async def fetchrow(self, sql: str, args: Sequence[Any]) -> Sequence[Any] | None:
-        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self._pending.setdefault(sql, []).append((args, future))
-        if self._inflight < self._max_inflight:
-            self._inflight += 1
-            asyncio.get_running_loop().create_task(self._drain(sql))
-        return await future
+        return await self._reads.call(sql, args)
 
-    async def _drain(self, sql: str) -> None:
-        try:
-            queue = self._pending[sql]
-            while queue:
-                batch = queue[: self._max_batch]
-                del queue[: self._max_batch]
-                try:
-                    rows = await self._run(sql, batch)
-                except Exception as exc:
-                    for _args, future in batch:
-                        if not future.done():
-                            future.set_exception(exc)
-                    continue
-                for (_args, future), row in zip(batch, rows, strict=True):
-                    if not future.done():
-                        future.set_result(row)
-        finally:
-            self._inflight -= 1
+    async def update(
+        self, sql: str, args: Sequence[Any], *, types: Sequence[str], key: Hashable
+    ) -> int:
+        # The types travel inside the batching key, so each statement text knows its own.
+        return await self._writes.call(f"{sql}\0{','.join(types)}", args, key)
 
-    async def _run(
-        self, sql: str, batch: list[tuple[Sequence[Any], asyncio.Future[Any]]]
-    ) -> list[Sequence[Any] | None]:
+    def _single_sql(self, sql: str) -> str:
+        return self._single.get(sql) or self._single.setdefault(sql, _numbered(sql))
+
+    async def _run_reads(self, sql: str, batch: list[Sequence[Any]]) -> list[Any]:
         async with self._pool.acquire() as conn:
             if len(batch) == 1:
-                single = self._single.get(sql) or self._single.setdefault(sql, _numbered(sql))
-                return [await conn.fetchrow(single, *batch[0][0])]
-            batched = self._batched.get(sql) or self._batched.setdefault(sql, _batched(sql))
-            columns = list(zip(*(args for args, _f in batch), strict=True))
-            found: list[Sequence[Any] | None] = [None] * len(batch)
-            for record in await conn.fetch(batched, *columns):
+                return [await conn.fetchrow(self._single_sql(sql), *batch[0])]
+            batched = self._batched.get(sql) or self._batched.setdefault(sql, _batched_read(sql))
+            found: list[Any] = [None] * len(batch)
+            for record in await conn.fetch(batched, *_text_columns(batch)):
                 if record[1] is not None:
                     found[record[0] - 1] = tuple(record)[1:]
             return found
+
+    async def _run_writes(self, typed_sql: str, batch: list[Sequence[Any]]) -> list[Any]:
+        sql, _, types = typed_sql.partition("\0")
+        async with self._pool.acquire() as conn:
+            if len(batch) > 1:
+                batched = self._batched.get(typed_sql) or self._batched.setdefault(
+                    typed_sql, _batched_update(sql, types.split(","))
+                )
+                try:
+                    written = {r[0] for r in await conn.fetch(batched, *_text_columns(batch))}
+                except asyncpg.PostgresError:
+                    pass  # run them one by one: only the bad write fails
+                else:
+                    return [int(n in written) for n in range(1, len(batch) + 1)]
+            results: list[Any] = []
+            for args in batch:
+                try:
+                    status = await conn.execute(self._single_sql(sql), *args)
+                    results.append(int(status.rsplit(" ", 1)[-1]))
+                except asyncpg.PostgresError as exc:
+                    results.append(exc)
+            return results
 
     async def close(self) -> None:
         await self._pool.close()
 
 
-def _batched(sql: str) -> str:
+def _text_columns(batch: list[Sequence[Any]]) -> list[list[str | None]]:
+    """The batch's parameters as one text array per placeholder."""
+    return [
+        [None if value is None else str(value) for value in column]
+        for column in zip(*batch, strict=True)
+    ]
+
+
+def _batched_read(sql: str) -> str:
     """`sql` run once per element of text arrays $1..$n, each result row tagged with its
     1-based position (column 0)."""
     count = sql.count("?")
@@ -252,22 +359,91 @@ def _batched(sql: str) -> str:
     )
 
 
-class SqliteFastReader:
-    def __init__(self, path: str) -> None:
-        self._conn = sqlite3.connect(
+def _batched_update(sql: str, types: Sequence[str]) -> str:
+    """`UPDATE t SET ... WHERE ...` run once per element of text arrays $1..$n (cast back to
+    `types`), returning the 1-based position of each write that matched its row."""
+    if not sql.startswith("UPDATE ") or sql.count(" WHERE ") != 1:
+        raise ValueError(f"not a single-table UPDATE ... WHERE: {sql!r}")
+    if sql.count("?") != len(types):
+        raise ValueError(f"{sql.count('?')} placeholders but {len(types)} types")
+    counter = iter(range(1, len(types) + 1))
+
+    def param(_m: re.Match[str]) -> str:
+        i = next(counter)
+        return f"q.p{i}::{types[i - 1]}"
+
+    body, where = _QMARK.sub(param, sql).split(" WHERE ")
+    names = ", ".join(f"p{i}" for i in range(1, len(types) + 1))
+    arrays = ", ".join(f"${i}::text[]" for i in range(1, len(types) + 1))
+    return (
+        f"{body} FROM unnest({arrays}) WITH ORDINALITY AS q({names}, n) WHERE {where} RETURNING q.n"
+    )
+
+
+class SqliteFastPath:
+    """Reads on a read-only sqlite3 connection queried on the event loop itself (a
+    primary-key read in WAL mode takes microseconds and never waits for writers, which is
+    cheaper than a hop to a thread). Writes go to a second connection in a thread of their own:
+    all the writes waiting when it is free run in one `BEGIN IMMEDIATE` transaction, one hop
+    and one commit for the lot. A write that fails is undone alone (SQLite rolls back only the
+    failing statement) and the others commit."""
+
+    def __init__(self, path: str, write_lock: asyncio.Lock) -> None:
+        self._reader = sqlite3.connect(
             f"file:{path}?mode=ro", uri=True, check_same_thread=False, isolation_level=None
         )
-        self._conn.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        self._reader.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        self._writer = sqlite3.connect(
+            path,
+            check_same_thread=False,
+            isolation_level=None,
+            timeout=SQLITE_BUSY_TIMEOUT_MS / 1000,
+        )
+        self._writer.execute("PRAGMA synchronous=NORMAL")
+        self._writer.execute("PRAGMA foreign_keys=ON")
+        self._write_lock = write_lock  # shared with the process's SQLAlchemy writers
+        self._thread = ThreadPoolExecutor(1, thread_name_prefix="sqlite-writes")
+        self._writes = _Batcher(self._run_writes, max_batch=256, max_inflight=1)
 
     async def fetchrow(self, sql: str, args: Sequence[Any]) -> Sequence[Any] | None:
-        return self._conn.execute(sql, tuple(args)).fetchone()
+        return self._reader.execute(sql, tuple(args)).fetchone()
+
+    async def update(
+        self, sql: str, args: Sequence[Any], *, types: Sequence[str], key: Hashable
+    ) -> int:
+        # One queue for every statement: a transaction takes them all, so rows may repeat.
+        return await self._writes.call("", (sql, tuple(args)))
+
+    async def _run_writes(self, _sql: str, batch: list[Sequence[Any]]) -> list[Any]:
+        async with self._write_lock:
+            loop = asyncio.get_running_loop()
+            return await loop.run_in_executor(self._thread, self._write_all, batch)
+
+    def _write_all(self, batch: list[Sequence[Any]]) -> list[Any]:
+        results: list[Any] = []
+        self._writer.execute("BEGIN IMMEDIATE")
+        try:
+            for sql, args in batch:
+                try:
+                    results.append(self._writer.execute(sql, args).rowcount)
+                except sqlite3.DatabaseError as exc:
+                    results.append(exc)
+            self._writer.execute("COMMIT")
+        except BaseException:
+            if self._writer.in_transaction:
+                self._writer.execute("ROLLBACK")
+            raise
+        return results
 
     async def close(self) -> None:
-        self._conn.close()
+        self._reader.close()
+        await asyncio.get_running_loop().run_in_executor(self._thread, self._writer.close)
+        self._thread.shutdown(wait=False)
 
 
-async def open_fast_reader(url: DatabaseURL) -> FastReader:
+async def open_fast_path(url: DatabaseURL, write_lock: asyncio.Lock | None) -> FastPath:
     if url.backend == "postgresql":
         assert url.dsn is not None
-        return await PostgresFastReader.open(url.dsn)
-    return SqliteFastReader(str(url.sqlite_path))
+        return await PostgresFastPath.open(url.dsn)
+    assert write_lock is not None
+    return SqliteFastPath(str(url.sqlite_path), write_lock)

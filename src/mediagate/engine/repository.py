@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from mediagate.db import dialect
+from mediagate.db import Database, dialect
 from mediagate.db.tables import tasks
 from mediagate.tasks.statuses import ACTIVE
 
@@ -102,9 +102,9 @@ def _claim_sql(provider_count: int, postgres: bool) -> str:
 
 
 @lru_cache(maxsize=256)
-def _update_sql(columns: tuple[str, ...], only_active: bool, postgres: bool) -> str:
-    """The fenced UPDATE for these columns, as driver SQL (built once per column set: the
-    engine's hot path skips statement construction and compilation)."""
+def _update_sql(columns: tuple[str, ...], only_active: bool) -> tuple[str, tuple[str, ...]]:
+    """The fenced UPDATE for these columns (`?` placeholders) and its parameters' types,
+    built once per column set: the engine's hot path skips statement construction."""
     for column in columns:
         if column not in tasks.c:
             raise ValueError(f"tasks has no column {column!r}")
@@ -113,17 +113,18 @@ def _update_sql(columns: tuple[str, ...], only_active: bool, postgres: bool) -> 
         + " WHERE id = ? AND lease_owner = ?"
         + (f" AND status IN ({_ACTIVE_SQL})" if only_active else "")
     )  # fmt: skip
-    return dialect.driver_sql_for(sql, postgres)
+    return sql, dialect.cast_types(tasks, (*columns, "id", "lease_owner"))
 
 
 async def _fenced_update(
-    conn: AsyncConnection, task: ClaimedTask, values: dict[str, Any], only_active: bool
+    db: Database, task: ClaimedTask, values: dict[str, Any], only_active: bool
 ) -> bool:
+    """On the raw-driver fast path: steps end at hundreds a second, and concurrent steps'
+    writes go to the database together."""
     columns = tuple(values)
-    sql = _update_sql(columns, only_active, conn.dialect.name == "postgresql")
+    sql, types = _update_sql(columns, only_active)
     params = (*(_plain(values[c]) for c in columns), task.id, task.lease)
-    result = await conn.exec_driver_sql(sql, params)
-    return result.rowcount == 1
+    return await db.fast.update(sql, params, types=types, key=task.id) == 1
 
 
 def _plain(value: Any) -> Any:
@@ -131,20 +132,20 @@ def _plain(value: Any) -> Any:
     return value.value if isinstance(value, enum.Enum) else value
 
 
-async def update_active(conn: AsyncConnection, task: ClaimedTask, values: dict[str, Any]) -> bool:
+async def update_active(db: Database, task: ClaimedTask, values: dict[str, Any]) -> bool:
     """Write `values` if this claim still holds the lease and the task is not final (a
     client's cancel wins over any result). False: drop whatever the step produced."""
-    return await _fenced_update(conn, task, values, only_active=True)
+    return await _fenced_update(db, task, values, only_active=True)
 
 
-async def update_leased(conn: AsyncConnection, task: ClaimedTask, values: dict[str, Any]) -> bool:
+async def update_leased(db: Database, task: ClaimedTask, values: dict[str, Any]) -> bool:
     """Write `values` if this claim still holds the lease, whatever the status (recording a
     provider job id even after a cancel, so the job can be cancelled at the provider)."""
-    return await _fenced_update(conn, task, values, only_active=False)
+    return await _fenced_update(db, task, values, only_active=False)
 
 
-async def extend_lease(conn: AsyncConnection, task: ClaimedTask, until: int) -> bool:
-    return await update_leased(conn, task, {"lease_expires_at": until})
+async def extend_lease(db: Database, task: ClaimedTask, until: int) -> bool:
+    return await update_leased(db, task, {"lease_expires_at": until})
 
 
 async def next_due(conn: AsyncConnection, providers: Sequence[str]) -> int | None:

@@ -112,13 +112,12 @@ async def _write(
     written with the release (the cancel's schedule stays)."""
     release = {"lease_owner": None, "lease_expires_at": None}
     values = {**values, **release, "updated_at": now_us()}
-    async with ctx.db.autocommit() as conn:
-        if not active:
-            return await repository.update_leased(conn, task, values)
-        if await repository.update_active(conn, task, values):
-            return True
-        await repository.update_leased(conn, task, {**(on_lost or {}), **release})
-        return False
+    if not active:
+        return await repository.update_leased(ctx.db, task, values)
+    if await repository.update_active(ctx.db, task, values):
+        return True
+    await repository.update_leased(ctx.db, task, {**(on_lost or {}), **release})
+    return False
 
 
 def _next_run(task: ClaimedTask, delay_s: float, now: int) -> int:
@@ -211,10 +210,9 @@ async def _submit(ctx: StepContext, provider: Provider, task: ClaimedTask, now: 
         await _fail(ctx, task, "INTERNAL_ERROR", f"model {task.model} left the catalog")
         return
     # Record the attempt before the call: a crash after this point is seen by the next claim.
-    async with ctx.db.autocommit() as conn:
-        recorded = await repository.update_active(
-            conn, task, {"submit_started_at": now, "client_ref": client_ref}
-        )
+    recorded = await repository.update_active(
+        ctx.db, task, {"submit_started_at": now, "client_ref": client_ref}
+    )
     if not recorded:
         await _write(ctx, task, {}, active=False)  # cancelled meanwhile: nothing was sent
         return

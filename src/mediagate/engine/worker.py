@@ -1,10 +1,10 @@
 """The worker loop of one process: claim due tasks, run their steps concurrently, sleep until
-the next task falls due (or a wake-up), and keep leases alive while steps run."""
+the next task falls due (or a wake-up), and keep leases alive while steps run (one keeper for
+all of them: most steps end long before their lease needs extending)."""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
 import socket
@@ -47,6 +47,7 @@ class Worker:
         self.wakeup = wakeup
         self.name = new_id("w", 9)  # in lease tokens; logged with host and pid at start
         self._running: dict[str, asyncio.Task[None]] = {}
+        self._leases: dict[str, tuple[ClaimedTask, int]] = {}  # lease -> (claim, expires_at)
         self._per_provider: dict[str, int] = dict.fromkeys(ctx.providers.names, 0)
         self._stopping = False
 
@@ -54,6 +55,7 @@ class Worker:
         """Until cancelled (then in-flight steps are cancelled; their leases simply run out)."""
         log.info("worker %s on %s pid %d, %d slots", self.name, socket.gethostname(),
                  os.getpid(), self.slots)  # fmt: skip
+        keeper = asyncio.create_task(self._keep_leases(), name="lease keeper")
         try:
             while not self._stopping:
                 claimed = await self._claim_safely()
@@ -65,6 +67,7 @@ class Worker:
                 elif not claimed:
                     await self.wakeup.wait(await self._sleep_s())
         finally:
+            keeper.cancel()
             for task in list(self._running.values()):
                 task.cancel()
             if self._running:
@@ -88,11 +91,12 @@ class Worker:
                 break
             try:
                 started = time.perf_counter()
+                now = now_us()
                 async with self.ctx.db.autocommit() as conn:
                     tasks = await repository.claim(
                         conn,
                         token_prefix=self.name,
-                        now=now_us(),
+                        now=now,
                         lease_us=self.lease_us,
                         limit=limit,
                         providers=providers,
@@ -103,7 +107,7 @@ class Worker:
                 await asyncio.sleep(1.0)
                 return claimed
             for task in tasks:
-                self._start(task)
+                self._start(task, now + self.lease_us)
             claimed += len(tasks)
         return claimed
 
@@ -123,49 +127,57 @@ class Worker:
             return self.idle_poll_s
         return min(max((due - now_us()) / 1_000_000, 0.0), self.idle_poll_s)
 
-    def _start(self, task: ClaimedTask) -> None:
+    def _start(self, task: ClaimedTask, lease_expires_at: int) -> None:
         self._per_provider[task.provider] += 1
         step = asyncio.create_task(self._run(task), name=f"step {task.id}")
         self._running[task.lease] = step
+        self._leases[task.lease] = (task, lease_expires_at)
 
         def done(_: asyncio.Task[None]) -> None:
             self._running.pop(task.lease, None)
+            self._leases.pop(task.lease, None)
             self._per_provider[task.provider] -= 1
             self.wakeup.notify_local()  # a slot is free
 
         step.add_done_callback(done)
 
     async def _run(self, task: ClaimedTask) -> None:
-        step = asyncio.create_task(run_step(self.ctx, task))
-        keeper = asyncio.create_task(self._keep_lease(task, step))
         started = time.perf_counter()
         try:
-            kind = await step
+            kind = await run_step(self.ctx, task)
             STEP_SECONDS.labels(task.provider, kind).observe(time.perf_counter() - started)
         except asyncio.CancelledError:
-            step.cancel()
             raise
         except Exception:
             log.exception("step of task %s failed unexpectedly; its lease will run out", task.id)
-        finally:
-            keeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await keeper
 
-    async def _keep_lease(self, task: ClaimedTask, step: asyncio.Task[None]) -> None:
-        """Extend the lease at a third of its length; if it is lost, stop the step."""
+    async def _keep_leases(self) -> None:
+        """Every sixth of a lease, extend the leases of running steps that are past a third of
+        theirs (all at once: the fast path batches them); a step whose lease is lost is
+        stopped, and its writes would be refused anyway."""
         while True:
-            await asyncio.sleep(self.lease_us / 3_000_000)
-            try:
-                async with self.ctx.db.autocommit() as conn:
-                    kept = await repository.extend_lease(conn, task, now_us() + self.lease_us)
-            except Exception:
-                log.exception("extending the lease of %s failed", task.id)
-                continue
-            if not kept:
-                log.warning("lost the lease of task %s; dropping its step", task.id)
-                step.cancel()
-                return
+            await asyncio.sleep(self.lease_us / 6_000_000)
+            now = now_us()
+            due = [
+                (lease, task)
+                for lease, (task, expires) in self._leases.items()
+                if expires - now < self.lease_us * 2 // 3
+            ]
+            until = now + self.lease_us
+            results = await asyncio.gather(
+                *(repository.extend_lease(self.ctx.db, task, until) for _l, task in due),
+                return_exceptions=True,
+            )
+            for (lease, task), kept in zip(due, results, strict=True):
+                if lease not in self._leases:
+                    continue  # the step ended meanwhile
+                if isinstance(kept, Exception):
+                    log.error("extending the lease of %s failed: %s", task.id, kept)
+                elif kept:
+                    self._leases[lease] = (task, until)
+                else:
+                    log.warning("lost the lease of task %s; dropping its step", task.id)
+                    self._running[lease].cancel()
 
     def stop(self) -> None:
         self._stopping = True
