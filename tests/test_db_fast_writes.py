@@ -29,7 +29,7 @@ async def _claimed(db: Database, count: int) -> list[ClaimedTask]:
         await conn.execute(update(tasks).where(tasks.c.provider == provider).values(run_at=0))
         return await engine_repo.claim(
             conn, token_prefix="w_fast", now=now_us(), lease_us=10**8, limit=count,
-            providers=[provider],
+            rooms={provider: count},
         )  # fmt: skip
 
 

@@ -145,6 +145,20 @@ def test_two_workers_never_run_one_step_twice(cluster):
     assert len(pids) == 2  # both workers took part
 
 
+def test_steps_longer_than_the_lease_keep_it(cluster):
+    """Tasks claimed together (one claim, 4 slots) whose submit outlasts the 1 s lease three
+    times over: the worker keeps every lease, so none is rescued and claimed a second time
+    (which would refuse to submit again and fail the task)."""
+    with cluster.http() as http:
+        token = secrets.token_hex(3)
+        ids = [_create(http, f"long {i} {token} hang_submit:3") for i in range(6)]
+        cluster.start_worker()
+        tasks = [wait_for(http, task_id, timeout=60) for task_id in ids]
+    assert [t["status"] for t in tasks] == ["succeeded"] * 6, [t.get("error") for t in tasks]
+    for task_id in ids:
+        assert [c["call"] for c in cluster.calls(task_id)].count("submit") == 1
+
+
 def test_a_new_task_wakes_an_idle_worker_in_another_process(cluster):
     """PostgreSQL: NOTIFY wakes the worker at once, though it polls only every 5 s. SQLite has
     no cross-process signal: the worker finds the task at its next poll."""

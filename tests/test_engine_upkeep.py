@@ -98,13 +98,13 @@ def test_a_write_under_a_lost_lease_is_dropped(engine_live):
         async with db.write() as conn:
             await conn.execute(update(tasks).where(tasks.c.id == task_id).values(run_at=0))
             [first] = await engine_repo.claim(
-                conn, token_prefix="w_a", now=now_us(), lease_us=1, limit=1, providers=["nobody"]
+                conn, token_prefix="w_a", now=now_us(), lease_us=1, limit=1, rooms={"nobody": 1}
             )
         await asyncio.sleep(0.01)  # the lease (1 µs) has run out: the task is due again
         async with db.write() as conn:
             [second] = await engine_repo.claim(
                 conn, token_prefix="w_b", now=now_us(), lease_us=10**7, limit=1,
-                providers=["nobody"],
+                rooms={"nobody": 1},
             )  # fmt: skip
             assert second.id == first.id and second.lease != first.lease
         assert not await engine_repo.update_active(db, first, {"progress": 50})
@@ -113,12 +113,39 @@ def test_a_write_under_a_lost_lease_is_dropped(engine_live):
             # While the second lease lives, nobody else can claim the task.
             again = await engine_repo.claim(
                 conn, token_prefix="w_c", now=now_us(), lease_us=10**7, limit=1,
-                providers=["nobody"],
+                rooms={"nobody": 1},
             )  # fmt: skip
             assert again == []
         return task_id
 
     _on_db(engine_live, scenario)
+
+
+def test_one_claim_takes_the_earliest_due_tasks_within_each_providers_room(engine_live):
+    """Ten due tasks each of two providers, with room for 2 of one and 5 of the other: one
+    claim of 4 takes the 4 earliest it may, never more of a provider than its room."""
+
+    async def scenario(db):
+        account = await accounts.create_key(db, account=f"rooms-{secrets.token_hex(3)}")
+        a, b = f"a{secrets.token_hex(3)}", f"b{secrets.token_hex(3)}"
+        due = {}
+        for offset, provider in enumerate((a, b)):
+            ids = await insert_tasks(db, account.account_id, 10, provider=provider)
+            async with db.write() as conn:
+                for i, task_id in enumerate(ids):  # a's at 0, 2, 4 ...; b's at 1, 3, 5 ...
+                    at = 1000 + 2 * i + offset
+                    due[task_id] = at
+                    await conn.execute(update(tasks).where(tasks.c.id == task_id).values(run_at=at))
+        async with db.write() as conn:
+            claimed = await engine_repo.claim(
+                conn, token_prefix="w_r", now=now_us(), lease_us=10**7, limit=4,
+                rooms={a: 2, b: 5, "nobody": 3},
+            )  # fmt: skip
+        return sorted((due[t.id], t.provider) for t in claimed), a, b
+
+    claimed, a, b = _on_db(engine_live, scenario)
+    # a's tasks at 1000 and 1002, then a is full; b's at 1001 and 1003 are the next earliest.
+    assert claimed == [(1000, a), (1001, b), (1002, a), (1003, b)]
 
 
 @pytest.mark.parametrize("backend", ["sqlite"])

@@ -100,7 +100,8 @@ tasks = Table(
         sqlite_where=text("status = 'pending'"),
     ),
     Index(
-        "ix_tasks_due",
+        "ix_tasks_due_by_provider",
+        "provider",
         "run_at",
         postgresql_where=text("run_at IS NOT NULL"),
         sqlite_where=text("run_at IS NOT NULL"),

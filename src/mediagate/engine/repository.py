@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -66,19 +66,23 @@ async def claim(
     now: int,
     lease_us: int,
     limit: int,
-    providers: Sequence[str],
+    rooms: Mapping[str, int],
 ) -> list[ClaimedTask]:
-    """Lease up to `limit` due tasks of `providers` in one statement. A task is due when its
-    `run_at` has come and no live lease covers it, so tasks of a dead worker come back by
-    themselves once their lease runs out."""
-    if limit <= 0 or not providers:
+    """Lease up to `limit` due tasks in one statement, the earliest first, and at most
+    `rooms[p]` of provider `p`'s. A task is due when its `run_at` has come and no live lease
+    covers it, so tasks of a dead worker come back by themselves once their lease runs out."""
+    rooms = {name: room for name, room in rooms.items() if room > 0}
+    if limit <= 0 or not rooms:
         return []
     postgres = conn.dialect.name == "postgresql"
-    sql = _claim_sql(len(providers), postgres)
+    sql = _claim_sql(len(rooms), postgres)
     # Each claim gets its own token `<worker>:<now>`, so a worker that claims the same task
     # again after losing its lease cannot be confused with its earlier self.
-    params = (f"{token_prefix}:{now}", now + lease_us, now, now, *providers, limit)
-    rows = (await conn.exec_driver_sql(sql, params)).all()
+    params: list[Any] = [f"{token_prefix}:{now}", now + lease_us]
+    for name, room in rooms.items():
+        params += [name, now, now, min(room, limit)]
+    params.append(limit)
+    rows = (await conn.exec_driver_sql(sql, tuple(params))).all()
     return [ClaimedTask(*row[:-1], lease=row[-1]) for row in rows]
 
 
@@ -87,15 +91,19 @@ _ACTIVE_SQL = ", ".join(f"'{status}'" for status in ACTIVE)
 
 @lru_cache(maxsize=32)
 def _claim_sql(provider_count: int, postgres: bool) -> str:
-    """One statement: lease the earliest due, unleased tasks of these providers."""
-    due = (
-        "SELECT id FROM tasks WHERE run_at <= ? "
-        "AND (lease_expires_at IS NULL OR lease_expires_at <= ?) "
-        f"AND provider IN ({', '.join('?' * provider_count)}) ORDER BY run_at LIMIT ?"
+    """One statement: lease the earliest due, unleased tasks, each provider's share taken
+    from its own part of the due index (`ix_tasks_due_by_provider`)."""
+    share = dialect.lock_skipped(
+        "SELECT id, run_at FROM tasks WHERE provider = ? AND run_at <= ? "
+        "AND (lease_expires_at IS NULL OR lease_expires_at <= ?) ORDER BY run_at LIMIT ?",
+        postgres,
+    )
+    shares = " UNION ALL ".join(
+        f"SELECT id, run_at FROM ({share}) AS p{i}" for i in range(provider_count)
     )
     sql = (
         "UPDATE tasks SET lease_owner = ?, lease_expires_at = ? "
-        f"WHERE id IN ({dialect.lock_skipped(due, postgres)}) "
+        f"WHERE id IN (SELECT id FROM ({shares}) AS due ORDER BY run_at LIMIT ?) "
         f"RETURNING {', '.join(c.name for c in _CLAIMED)}"
     )
     return dialect.driver_sql_for(sql, postgres)

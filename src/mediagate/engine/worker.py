@@ -10,6 +10,7 @@ import os
 import socket
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from mediagate.core.clock import now_us
 from mediagate.core.ids import new_id
@@ -23,6 +24,13 @@ log = logging.getLogger(__name__)
 DEFAULT_PROVIDER_CONCURRENCY = 16
 CLAIM_BATCH = 64
 CLAIM_COOLDOWN_S = 0.005
+
+
+@dataclass
+class _Running:
+    task: ClaimedTask
+    step: asyncio.Task[None]
+    lease_expires_at: int
 
 
 class Worker:
@@ -46,8 +54,8 @@ class Worker:
         }
         self.wakeup = wakeup
         self.name = new_id("w", 9)  # in lease tokens; logged with host and pid at start
-        self._running: dict[str, asyncio.Task[None]] = {}
-        self._leases: dict[str, tuple[ClaimedTask, int]] = {}  # lease -> (claim, expires_at)
+        # One entry per claimed task: a claim's lease token is shared by all its tasks.
+        self._running: dict[tuple[str, str], _Running] = {}
         self._per_provider: dict[str, int] = dict.fromkeys(ctx.providers.names, 0)
         self._stopping = False
 
@@ -68,48 +76,38 @@ class Worker:
                     await self.wakeup.wait(await self._sleep_s())
         finally:
             keeper.cancel()
-            for task in list(self._running.values()):
-                task.cancel()
-            if self._running:
-                await asyncio.gather(*self._running.values(), return_exceptions=True)
+            steps = [running.step for running in self._running.values()]
+            for step in steps:
+                step.cancel()
+            if steps:
+                await asyncio.gather(*steps, return_exceptions=True)
 
     async def _claim_safely(self) -> int:
-        """Fill free slots: one claim for every provider with room for all of them, and a
-        claim of its own (capped) for each provider close to its limit."""
-        free = self.slots - len(self._running)
-        if free <= 0:
+        """Fill free slots in one claim, no provider past its concurrency limit."""
+        free = min(self.slots - len(self._running), CLAIM_BATCH)
+        rooms = {n: self.limits[n] - busy for n, busy in self._per_provider.items()}
+        if free <= 0 or not any(room > 0 for room in rooms.values()):
             return 0
-        room = {n: self.limits[n] - busy for n, busy in self._per_provider.items()}
-        wide = [n for n, r in room.items() if r >= free]
-        groups = ([(wide, free)] if wide else []) + [
-            ([n], r) for n, r in room.items() if 0 < r < free
-        ]
-        claimed = 0
-        for providers, limit in groups:
-            limit = min(limit, self.slots - len(self._running), CLAIM_BATCH)
-            if limit <= 0:
-                break
-            try:
-                started = time.perf_counter()
-                now = now_us()
-                async with self.ctx.db.autocommit() as conn:
-                    tasks = await repository.claim(
-                        conn,
-                        token_prefix=self.name,
-                        now=now,
-                        lease_us=self.lease_us,
-                        limit=limit,
-                        providers=providers,
-                    )
-                CLAIM_SECONDS.observe(time.perf_counter() - started)
-            except Exception:
-                log.exception("claiming tasks failed; retrying shortly")
-                await asyncio.sleep(1.0)
-                return claimed
-            for task in tasks:
-                self._start(task, now + self.lease_us)
-            claimed += len(tasks)
-        return claimed
+        try:
+            started = time.perf_counter()
+            now = now_us()
+            async with self.ctx.db.autocommit() as conn:
+                tasks = await repository.claim(
+                    conn,
+                    token_prefix=self.name,
+                    now=now,
+                    lease_us=self.lease_us,
+                    limit=free,
+                    rooms=rooms,
+                )
+            CLAIM_SECONDS.observe(time.perf_counter() - started)
+        except Exception:
+            log.exception("claiming tasks failed; retrying shortly")
+            await asyncio.sleep(1.0)
+            return 0
+        for task in tasks:
+            self._start(task, now + self.lease_us)
+        return len(tasks)
 
     async def _sleep_s(self) -> float:
         """Until the next task of a provider with a free slot falls due (a finishing step
@@ -130,12 +128,11 @@ class Worker:
     def _start(self, task: ClaimedTask, lease_expires_at: int) -> None:
         self._per_provider[task.provider] += 1
         step = asyncio.create_task(self._run(task), name=f"step {task.id}")
-        self._running[task.lease] = step
-        self._leases[task.lease] = (task, lease_expires_at)
+        key = (task.id, task.lease)
+        self._running[key] = _Running(task, step, lease_expires_at)
 
         def done(_: asyncio.Task[None]) -> None:
-            self._running.pop(task.lease, None)
-            self._leases.pop(task.lease, None)
+            self._running.pop(key, None)
             self._per_provider[task.provider] -= 1
             self.wakeup.notify_local()  # a slot is free
 
@@ -155,29 +152,26 @@ class Worker:
         """Every sixth of a lease, extend the leases of running steps that are past a third of
         theirs (all at once: the fast path batches them); a step whose lease is lost is
         stopped, and its writes would be refused anyway."""
+        keep_before = self.lease_us * 2 // 3
         while True:
             await asyncio.sleep(self.lease_us / 6_000_000)
             now = now_us()
-            due = [
-                (lease, task)
-                for lease, (task, expires) in self._leases.items()
-                if expires - now < self.lease_us * 2 // 3
-            ]
+            due = [r for r in self._running.values() if r.lease_expires_at - now < keep_before]
             until = now + self.lease_us
             results = await asyncio.gather(
-                *(repository.extend_lease(self.ctx.db, task, until) for _l, task in due),
+                *(repository.extend_lease(self.ctx.db, r.task, until) for r in due),
                 return_exceptions=True,
             )
-            for (lease, task), kept in zip(due, results, strict=True):
-                if lease not in self._leases:
-                    continue  # the step ended meanwhile
+            for running, kept in zip(due, results, strict=True):
+                if running.step.done():
+                    continue
                 if isinstance(kept, Exception):
-                    log.error("extending the lease of %s failed: %s", task.id, kept)
+                    log.error("extending the lease of %s failed: %s", running.task.id, kept)
                 elif kept:
-                    self._leases[lease] = (task, until)
+                    running.lease_expires_at = until
                 else:
-                    log.warning("lost the lease of task %s; dropping its step", task.id)
-                    self._running[lease].cancel()
+                    log.warning("lost the lease of task %s; dropping its step", running.task.id)
+                    running.step.cancel()
 
     def stop(self) -> None:
         self._stopping = True
