@@ -27,10 +27,10 @@ async def _claimed(db: Database, count: int) -> list[ClaimedTask]:
     await insert_tasks(db, account.account_id, count, provider=provider)
     async with db.write() as conn:
         await conn.execute(update(tasks).where(tasks.c.provider == provider).values(run_at=0))
-        return await engine_repo.claim(
-            conn, token_prefix="w_fast", now=now_us(), lease_us=10**8, limit=count,
-            rooms={provider: count},
-        )  # fmt: skip
+    return await engine_repo.claim(
+        db, token_prefix="w_fast", now=now_us(), lease_us=10**8, limit=count,
+        rooms={provider: count},
+    )  # fmt: skip
 
 
 async def _progress(db: Database, task_ids: list[str]) -> dict[str, int]:

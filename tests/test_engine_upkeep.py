@@ -97,25 +97,21 @@ def test_a_write_under_a_lost_lease_is_dropped(engine_live):
         [task_id] = await insert_tasks(db, account.account_id, 1, provider="nobody")
         async with db.write() as conn:
             await conn.execute(update(tasks).where(tasks.c.id == task_id).values(run_at=0))
-            [first] = await engine_repo.claim(
-                conn, token_prefix="w_a", now=now_us(), lease_us=1, limit=1, rooms={"nobody": 1}
-            )
+        [first] = await engine_repo.claim(
+            db, token_prefix="w_a", now=now_us(), lease_us=1, limit=1, rooms={"nobody": 1}
+        )
         await asyncio.sleep(0.01)  # the lease (1 µs) has run out: the task is due again
-        async with db.write() as conn:
-            [second] = await engine_repo.claim(
-                conn, token_prefix="w_b", now=now_us(), lease_us=10**7, limit=1,
-                rooms={"nobody": 1},
-            )  # fmt: skip
-            assert second.id == first.id and second.lease != first.lease
+        [second] = await engine_repo.claim(
+            db, token_prefix="w_b", now=now_us(), lease_us=10**7, limit=1, rooms={"nobody": 1}
+        )
+        assert second.id == first.id and second.lease != first.lease
         assert not await engine_repo.update_active(db, first, {"progress": 50})
         assert await engine_repo.update_active(db, second, {"progress": 60})
-        async with db.write() as conn:
-            # While the second lease lives, nobody else can claim the task.
-            again = await engine_repo.claim(
-                conn, token_prefix="w_c", now=now_us(), lease_us=10**7, limit=1,
-                rooms={"nobody": 1},
-            )  # fmt: skip
-            assert again == []
+        # While the second lease lives, nobody else can claim the task.
+        again = await engine_repo.claim(
+            db, token_prefix="w_c", now=now_us(), lease_us=10**7, limit=1, rooms={"nobody": 1}
+        )
+        assert again == []
         return task_id
 
     _on_db(engine_live, scenario)
@@ -136,11 +132,10 @@ def test_one_claim_takes_the_earliest_due_tasks_within_each_providers_room(engin
                     at = 1000 + 2 * i + offset
                     due[task_id] = at
                     await conn.execute(update(tasks).where(tasks.c.id == task_id).values(run_at=at))
-        async with db.write() as conn:
-            claimed = await engine_repo.claim(
-                conn, token_prefix="w_r", now=now_us(), lease_us=10**7, limit=4,
-                rooms={a: 2, b: 5, "nobody": 3},
-            )  # fmt: skip
+        claimed = await engine_repo.claim(
+            db, token_prefix="w_r", now=now_us(), lease_us=10**7, limit=4,
+            rooms={a: 2, b: 5, "nobody": 3},
+        )  # fmt: skip
         return sorted((due[t.id], t.provider) for t in claimed), a, b
 
     claimed, a, b = _on_db(engine_live, scenario)

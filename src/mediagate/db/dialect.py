@@ -3,8 +3,8 @@
 - engine options and connection set-up (SQLite: WAL, busy timeout, `BEGIN IMMEDIATE` for writes);
 - the lock that keeps two processes from migrating at once (PostgreSQL advisory lock);
 - folding the listing-total deltas into their counts (`compact_task_counts`);
-- the fast path: raw-driver point lookups for the hottest request and single-row writes for
-  the engine's steps, skipping SQLAlchemy's layers and batched under load (an asyncpg pool on
+- the fast path: raw-driver point lookups for the hottest request, and the engine's claims and
+  single-row writes, skipping SQLAlchemy's layers and batched under load (an asyncpg pool on
   PostgreSQL; plain sqlite3 connections on SQLite).
 """
 
@@ -149,6 +149,9 @@ class FastPath(Protocol):
         with `?` placeholders whose SQL types are `types`, in order) and return its row count.
         `key` names the row: writes of one row are never batched together. Writes commit by
         themselves (a batch commits together); a write that fails raises, and fails no other."""
+
+    async def write_returning(self, sql: str, args: Sequence[Any]) -> list[Sequence[Any]]:
+        """Run one write `sql` (`?` placeholders) that returns rows, committed by itself."""
 
     async def close(self) -> None: ...
 
@@ -297,6 +300,10 @@ class PostgresFastPath:
         # The types travel inside the batching key, so each statement text knows its own.
         return await self._writes.call(f"{sql}\0{','.join(types)}", args, key)
 
+    async def write_returning(self, sql: str, args: Sequence[Any]) -> list[Sequence[Any]]:
+        async with self._pool.acquire() as conn:
+            return await conn.fetch(self._single_sql(sql), *args)
+
     def _single_sql(self, sql: str) -> str:
         return self._single.get(sql) or self._single.setdefault(sql, _numbered(sql))
 
@@ -412,7 +419,10 @@ class SqliteFastPath:
         self, sql: str, args: Sequence[Any], *, types: Sequence[str], key: Hashable
     ) -> int:
         # One queue for every statement: a transaction takes them all, so rows may repeat.
-        return await self._writes.call("", (sql, tuple(args)))
+        return await self._writes.call("", (sql, tuple(args), False))
+
+    async def write_returning(self, sql: str, args: Sequence[Any]) -> list[Sequence[Any]]:
+        return await self._writes.call("", (sql, tuple(args), True))
 
     async def _run_writes(self, _sql: str, batch: list[Sequence[Any]]) -> list[Any]:
         async with self._write_lock:
@@ -423,9 +433,10 @@ class SqliteFastPath:
         results: list[Any] = []
         self._writer.execute("BEGIN IMMEDIATE")
         try:
-            for sql, args in batch:
+            for sql, args, returning in batch:
                 try:
-                    results.append(self._writer.execute(sql, args).rowcount)
+                    cursor = self._writer.execute(sql, args)
+                    results.append(cursor.fetchall() if returning else cursor.rowcount)
                 except sqlite3.DatabaseError as exc:
                     results.append(exc)
             self._writer.execute("COMMIT")

@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 
-from mediagate.media import UnsupportedMedia, probe
+from mediagate.media import MediaInfo, UnsupportedMedia, probe
 from mediagate.providers import JobOutput, ProviderError, RetryableError
 from mediagate.storage import Storage
 
@@ -43,21 +43,19 @@ async def collect(
     (storage key and measured fields). Transient fetch failures raise RetryableError."""
     if not outputs:
         raise ResultUnavailable("the provider reported success but returned no output file")
-    await asyncio.to_thread(work_dir.mkdir, parents=True, exist_ok=True)
     items = []
     for index, output in enumerate(outputs):
         tmp = work_dir / f"{key_prefix.replace('/', '_')}-{index}.part"
         try:
             # A local file (the offline provider's) is measured and stored where it is; a URL
             # is first streamed into a temporary file.
-            source = await _local_source(output, max_bytes)
-            if source is None:
+            if output.path is not None:
+                source = output.path
+                info = await asyncio.to_thread(_measure_local, source, index, max_bytes)
+            else:
                 await _fetch(output, tmp, http, max_bytes)
                 source = tmp
-            try:
-                info = await asyncio.to_thread(probe, source)
-            except UnsupportedMedia as exc:
-                raise ResultUnavailable(f"output {index} is not a usable file: {exc}") from None
+                info = await asyncio.to_thread(_measure, source, index)
             if info.format not in FORMATS_BY_TYPE[task_type]:
                 raise ResultUnavailable(
                     f"output {index} is {info.format}, not a {task_type} format"
@@ -80,21 +78,28 @@ async def collect(
     return items
 
 
-async def _local_source(output: JobOutput, max_bytes: int) -> Path | None:
-    if output.path is None:
-        return None
+def _measure_local(path: Path, index: int, max_bytes: int) -> MediaInfo:
+    """Size-check and measure a local output in one go (one hop to a thread)."""
     try:
-        size = (await asyncio.to_thread(output.path.stat)).st_size
+        size = path.stat().st_size
     except OSError as exc:
         raise ResultUnavailable(f"the output file is missing: {exc.strerror}") from None
     if size > max_bytes:
         raise ResultUnavailable(f"the output is {size} bytes; the limit is {max_bytes}")
-    return output.path
+    return _measure(path, index)
+
+
+def _measure(path: Path, index: int) -> MediaInfo:
+    try:
+        return probe(path)
+    except UnsupportedMedia as exc:
+        raise ResultUnavailable(f"output {index} is not a usable file: {exc}") from None
 
 
 async def _fetch(output: JobOutput, dest: Path, http: httpx.AsyncClient, max_bytes: int) -> None:
     if output.url is None:
         raise ResultUnavailable("the provider returned an output without a URL")
+    await asyncio.to_thread(dest.parent.mkdir, parents=True, exist_ok=True)
     try:
         async with http.stream("GET", output.url, headers=dict(output.headers)) as response:
             if response.status_code >= 500 or response.status_code == 429:

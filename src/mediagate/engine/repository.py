@@ -60,7 +60,7 @@ class ClaimedTask:
 
 
 async def claim(
-    conn: AsyncConnection,
+    db: Database,
     *,
     token_prefix: str,
     now: int,
@@ -74,15 +74,14 @@ async def claim(
     rooms = {name: room for name, room in rooms.items() if room > 0}
     if limit <= 0 or not rooms:
         return []
-    postgres = conn.dialect.name == "postgresql"
-    sql = _claim_sql(len(rooms), postgres)
+    sql = _claim_sql(len(rooms), db.backend == "postgresql")
     # Each claim gets its own token `<worker>:<now>`, so a worker that claims the same task
     # again after losing its lease cannot be confused with its earlier self.
     params: list[Any] = [f"{token_prefix}:{now}", now + lease_us]
     for name, room in rooms.items():
         params += [name, now, now, min(room, limit)]
     params.append(limit)
-    rows = (await conn.exec_driver_sql(sql, tuple(params))).all()
+    rows = await db.fast.write_returning(sql, params)
     return [ClaimedTask(*row[:-1], lease=row[-1]) for row in rows]
 
 
@@ -106,7 +105,7 @@ def _claim_sql(provider_count: int, postgres: bool) -> str:
         f"WHERE id IN (SELECT id FROM ({shares}) AS due ORDER BY run_at LIMIT ?) "
         f"RETURNING {', '.join(c.name for c in _CLAIMED)}"
     )
-    return dialect.driver_sql_for(sql, postgres)
+    return sql
 
 
 @lru_cache(maxsize=256)

@@ -91,15 +91,14 @@ class Worker:
         try:
             started = time.perf_counter()
             now = now_us()
-            async with self.ctx.db.autocommit() as conn:
-                tasks = await repository.claim(
-                    conn,
-                    token_prefix=self.name,
-                    now=now,
-                    lease_us=self.lease_us,
-                    limit=free,
-                    rooms=rooms,
-                )
+            tasks = await repository.claim(
+                self.ctx.db,
+                token_prefix=self.name,
+                now=now,
+                lease_us=self.lease_us,
+                limit=free,
+                rooms=rooms,
+            )
             CLAIM_SECONDS.observe(time.perf_counter() - started)
         except Exception:
             log.exception("claiming tasks failed; retrying shortly")
