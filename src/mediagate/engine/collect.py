@@ -63,7 +63,8 @@ async def collect(
             key = f"{key_prefix}/{index}.{info.format}"
             size = await storage.put_file(key, source, info.mime_type)
         finally:
-            tmp.unlink(missing_ok=True)
+            if output.path is None:
+                tmp.unlink(missing_ok=True)  # a fetched copy; a local output stays
         item: dict[str, Any] = {
             "key": key,
             "format": info.format,
