@@ -64,6 +64,11 @@ class Settings(BaseSettings):
     provider_timeout_seconds: float = Field(
         default=30.0, gt=0, le=600, description="Longest wait for one provider answer."
     )
+    fetch_private_urls: bool = Field(
+        default=False,
+        description="Let adapters download URLs from clients (input images the provider takes "
+        "only inline) from private and loopback addresses; off: such URLs are refused.",
+    )
     fallbacks: dict[str, list[str]] = Field(
         default_factory=dict,
         description="Fallback providers per model, tried in order when a submit fails as "

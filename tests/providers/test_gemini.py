@@ -32,7 +32,8 @@ from mediagate.providers.base import (
     RetryableError,
     SubmitRequest,
 )
-from mediagate.providers.gemini import GeminiProvider
+from mediagate.providers.egress import untrusted_url_client
+from mediagate.providers.gemini import GeminiProvider, inline
 from mediagate.providers.gemini.images import images_of
 from mediagate.providers.gemini.veo import status as operation_status
 from mediagate.providers.http import Malformed
@@ -55,10 +56,15 @@ def with_gemini(
     *,
     key: str = KEY,
     files_dir: Path | None = None,
+    allow_private_urls: bool = False,
 ) -> Any:
     async def run() -> Any:
         connection = Connection(
-            sim_server.base_url("gemini"), {"api_key": key}, timeout_s=5, files_dir=files_dir
+            sim_server.base_url("gemini"),
+            {"api_key": key},
+            timeout_s=5,
+            files_dir=files_dir,
+            allow_private_urls=allow_private_urls,
         )
         provider = GeminiProvider(connection)
         try:
@@ -76,9 +82,11 @@ def request(model: str = VEO, **fields: Any) -> SubmitRequest:
     return SubmitRequest(task_id="task_gemini_test", model=spec, input=validated, client_ref="r")
 
 
-def refused(sim_server: SimServer, submit: SubmitRequest, key: str = KEY) -> ProviderError:
+def refused(
+    sim_server: SimServer, submit: SubmitRequest, key: str = KEY, **options: Any
+) -> ProviderError:
     with pytest.raises(ProviderError) as raised:
-        with_gemini(sim_server, lambda p: p.submit(submit), key=key)
+        with_gemini(sim_server, lambda p: p.submit(submit), key=key, **options)
     return raised.value
 
 
@@ -318,6 +326,7 @@ def test_the_gateway_removes_stored_images(gateway: Gateway) -> None:
 @pytest.fixture(scope="module")
 def image_server() -> Iterator[str]:
     async def image(request: Request) -> Response:
+        IMAGE_REQUESTS.append(request.path_params["name"])
         if request.path_params["name"] != "heron.png":
             return Response("no such image", status_code=404)
         return Response(PNG, media_type="image/png")
@@ -328,13 +337,65 @@ def image_server() -> Iterator[str]:
     thread.join(10)
 
 
+IMAGE_REQUESTS: list[str] = []
+
+
 def test_input_image_urls_are_fetched_and_inlined(sim_server: SimServer, image_server: str) -> None:
+    """With private URLs allowed (the image server is on loopback)."""
     submit = request(prompt="a heron from a URL", image=f"{image_server}/heron.png")
-    job_id = with_gemini(sim_server, lambda p: p.submit(submit))
+    job_id = with_gemini(sim_server, lambda p: p.submit(submit), allow_private_urls=True)
     job = sim_server.sim.store.get("gemini", job_id.rsplit("/", 1)[1])
     assert job is not None and job.params["image"] is True
-    error = refused(sim_server, request(prompt="a heron", image=f"{image_server}/gone.png"))
+    error = refused(
+        sim_server,
+        request(prompt="a heron", image=f"{image_server}/gone.png"),
+        allow_private_urls=True,
+    )
     assert error.code == "INVALID_INPUT" and "HTTP 404" in error.message
+
+
+def test_input_image_urls_on_private_addresses_are_refused(
+    sim_server: SimServer, image_server: str
+) -> None:
+    """By default a client cannot make the gateway fetch from loopback or a private network
+    (SSRF): the submit is refused, naming the address, and nothing is requested."""
+    IMAGE_REQUESTS.clear()
+    port = httpx.URL(image_server).port
+    urls = (
+        f"{image_server}/heron.png",
+        f"http://localhost:{port}/heron.png",
+        f"http://[::1]:{port}/heron.png",
+        "http://169.254.169.254/latest/meta-data",  # a cloud metadata service
+    )
+    for url in urls:
+        error = refused(sim_server, request(prompt="a private heron", image=url))
+        assert error.code == "INVALID_INPUT", url
+        assert "private or local address" in error.message
+        assert "MEDIAGATE_FETCH_PRIVATE_URLS" in error.message
+    assert IMAGE_REQUESTS == []
+    assert sim_server.sim.requests_for("a private heron") == []  # nor did the provider
+
+
+def test_a_redirect_to_a_private_address_is_refused() -> None:
+    """A public URL that redirects to a private one is refused at the redirect. (A public host
+    cannot be served on loopback: this one is answered by an in-memory transport.)"""
+    seen: list[str] = []
+
+    def answer(req: httpx.Request) -> httpx.Response:
+        seen.append(str(req.url))
+        return httpx.Response(302, headers={"location": "http://10.0.0.7/secret.png"})
+
+    async def fetch() -> None:
+        client = untrusted_url_client(
+            allow_private=False, timeout=httpx.Timeout(5.0), transport=httpx.MockTransport(answer)
+        )
+        async with client:
+            await inline.fetch("http://93.184.216.34/fox.png", client)
+
+    with pytest.raises(ProviderError) as raised:
+        asyncio.run(fetch())
+    assert raised.value.code == "INVALID_INPUT" and "10.0.0.7" in raised.value.message
+    assert seen == ["http://93.184.216.34/fox.png"]  # the redirect target was never requested
 
 
 def test_cancel_ends_the_task_and_its_polls(gateway: Gateway) -> None:

@@ -112,6 +112,7 @@ def _live_connection(settings: Settings, name: str, cls: type[RemoteProvider]) -
         credentials=credentials,
         timeout_s=settings.provider_timeout_seconds,
         files_dir=settings.data_dir / "provider-files" / name,
+        allow_private_urls=settings.fetch_private_urls,
     )
 
 
@@ -133,6 +134,7 @@ def _sandbox_connection(
         timeout_s=settings.provider_timeout_seconds,
         transport=transport,
         files_dir=settings.data_dir / "provider-files" / f"{name}-sandbox",
+        allow_private_urls=settings.fetch_private_urls,
     )
 
 

@@ -28,6 +28,8 @@ class Connection:
     #: Where the adapter may keep files a provider returned inline (not as URLs) until the
     #: engine stores them: under the data directory, so every worker sharing it finds them.
     files_dir: Path | None = None
+    #: Whether URLs from clients (input images to download) may point to private addresses.
+    allow_private_urls: bool = False
 
 
 class RemoteProvider(Provider, abc.ABC):

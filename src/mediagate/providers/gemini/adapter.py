@@ -13,6 +13,7 @@ import httpx
 from mediagate.catalog.gemini_models import GEMINI_MODELS
 from mediagate.catalog.spec import ModelSpec
 from mediagate.providers.base import JobNotFound, JobState, JobStatus, ProviderError, SubmitRequest
+from mediagate.providers.egress import untrusted_url_client
 from mediagate.providers.gemini import errors, images, veo
 from mediagate.providers.gemini.files import InlineFiles
 from mediagate.providers.gemini.inline import inline_image
@@ -31,9 +32,12 @@ class GeminiProvider(RemoteProvider):
         super().__init__(connection)
         root = connection.files_dir or Path(tempfile.gettempdir()) / "mediagate-gemini"
         self.inline = InlineFiles(root)
-        # Input image URLs are fetched without the provider's credentials.
-        self._images_http = httpx.AsyncClient(timeout=httpx.Timeout(30.0, connect=10.0),
-                                              follow_redirects=True)  # fmt: skip
+        # Input image URLs come from clients: fetched without the provider's credentials, and
+        # only from public addresses unless the operator allows private ones.
+        self._images_http = untrusted_url_client(
+            allow_private=connection.allow_private_urls,
+            timeout=httpx.Timeout(30.0, connect=10.0),
+        )
 
     def models(self) -> Sequence[ModelSpec]:
         return GEMINI_MODELS

@@ -1,0 +1,66 @@
+"""Fetching URLs that clients gave (input images an adapter must download and inline): only
+from public addresses, unless the operator allows private ones (`MEDIAGATE_FETCH_PRIVATE_URLS`).
+
+Every request the client sends is checked, redirects included: the host is resolved and any
+loopback, private, link-local, reserved or otherwise non-global address refuses the request
+with INVALID_INPUT, before a connection is made. (The address is resolved again when httpx
+connects, so a DNS server that answers differently the second time is not stopped by this.)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import socket
+
+import httpx
+
+from mediagate.providers.base import ProviderError
+
+ALLOW_SETTING = "MEDIAGATE_FETCH_PRIVATE_URLS"
+
+
+def _addresses(host: str) -> list[str]:
+    try:
+        return [str(ipaddress.ip_address(host.strip("[]")))]
+    except ValueError:
+        return []
+
+
+async def _resolve(host: str, port: int) -> list[str]:
+    literal = _addresses(host)
+    if literal:
+        return literal
+    try:
+        infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except OSError:
+        return []  # httpx reports the failure to resolve when it connects
+    return [str(info[4][0]) for info in infos]
+
+
+async def refuse_private(request: httpx.Request) -> None:
+    """An httpx request hook: raise INVALID_INPUT for a host with a non-public address."""
+    url = request.url
+    port = url.port or (443 if url.scheme == "https" else 80)
+    for address in await _resolve(url.host, port):
+        ip = ipaddress.ip_address(address.split("%", 1)[0])
+        if not ip.is_global:
+            raise ProviderError(
+                "INVALID_INPUT",
+                f"the URL {url.copy_with(query=None)} points to {ip}, a private or local "
+                f"address; the gateway fetches only public URLs ({ALLOW_SETTING}=true allows "
+                "private ones)",
+            )
+
+
+def untrusted_url_client(
+    *,
+    allow_private: bool,
+    timeout: httpx.Timeout,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> httpx.AsyncClient:
+    """An HTTP client for URLs from clients: redirects followed, each hop checked."""
+    hooks = {} if allow_private else {"request": [refuse_private]}
+    return httpx.AsyncClient(
+        timeout=timeout, follow_redirects=True, event_hooks=hooks, transport=transport
+    )
