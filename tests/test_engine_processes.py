@@ -30,10 +30,10 @@ class Cluster:
     key: str
     workers: list[subprocess.Popen] = field(default_factory=list)
 
-    def start_worker(self) -> subprocess.Popen:
+    def start_worker(self, **env: str) -> subprocess.Popen:
         proc = subprocess.Popen(
             [sys.executable, "-m", "mediagate", "worker", "--workers", "4"],
-            env=self.env,
+            env={**self.env, **env},
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -157,6 +157,23 @@ def test_steps_longer_than_the_lease_keep_it(cluster):
     assert [t["status"] for t in tasks] == ["succeeded"] * 6, [t.get("error") for t in tasks]
     for task_id in ids:
         assert [c["call"] for c in cluster.calls(task_id)].count("submit") == 1
+
+
+def test_a_stopped_worker_hands_its_task_over_at_once(cluster):
+    """SIGTERM mid-submit: the worker releases the lease as it stops, so another worker takes
+    the task over (finding the job by its reference, not paying twice) long before the 30 s
+    lease would have run out."""
+    lease = {"MEDIAGATE_LEASE_SECONDS": "30"}
+    first = cluster.start_worker(**lease)
+    with cluster.http() as http:
+        task_id = _create(http, f"handover {secrets.token_hex(3)} hang_submit:3 reconcile")
+        _wait_call(cluster, task_id, "submit")
+        first.send_signal(signal.SIGTERM)
+        assert first.wait(10) == 0
+        cluster.start_worker(**lease)
+        task = wait_for(http, task_id, timeout=20)  # well inside the lease
+    assert task["status"] == "succeeded", task
+    assert [c["call"] for c in cluster.calls(task_id)].count("submit") == 1
 
 
 def test_a_new_task_wakes_an_idle_worker_in_another_process(cluster):

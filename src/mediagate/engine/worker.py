@@ -60,7 +60,8 @@ class Worker:
         self._stopping = False
 
     async def run(self) -> None:
-        """Until cancelled (then in-flight steps are cancelled; their leases simply run out)."""
+        """Until cancelled. Then in-flight steps are cancelled and their leases released, so
+        other workers take those tasks over at once instead of when the leases run out."""
         log.info("worker %s on %s pid %d, %d slots", self.name, socket.gethostname(),
                  os.getpid(), self.slots)  # fmt: skip
         keeper = asyncio.create_task(self._keep_leases(), name="lease keeper")
@@ -76,11 +77,12 @@ class Worker:
                     await self.wakeup.wait(await self._sleep_s())
         finally:
             keeper.cancel()
-            steps = [running.step for running in self._running.values()]
-            for step in steps:
-                step.cancel()
-            if steps:
-                await asyncio.gather(*steps, return_exceptions=True)
+            running = list(self._running.values())
+            for entry in running:
+                entry.step.cancel()
+            if running:
+                await asyncio.gather(*(e.step for e in running), return_exceptions=True)
+                await self._release([e.task for e in running])
 
     async def _claim_safely(self) -> int:
         """Fill free slots in one claim, no provider past its concurrency limit."""
@@ -123,6 +125,18 @@ class Worker:
         if due is None:
             return self.idle_poll_s
         return min(max((due - now_us()) / 1_000_000, 0.0), self.idle_poll_s)
+
+    async def _release(self, tasks: list[ClaimedTask]) -> None:
+        """Give up the leases of steps stopped midway (fenced: a step that already wrote its
+        result released its lease then). The tasks stay due, and what a stopped submit left
+        (its record) is reconciled by whichever worker claims the task next."""
+        release = {"lease_owner": None, "lease_expires_at": None}
+        results = await asyncio.gather(
+            *(repository.update_leased(self.ctx.db, task, release) for task in tasks),
+            return_exceptions=True,
+        )
+        released = sum(result is True for result in results)
+        log.info("stopped %d steps; released %d leases", len(tasks), released)
 
     def _start(self, task: ClaimedTask, lease_expires_at: int) -> None:
         self._per_provider[task.provider] += 1
