@@ -70,11 +70,15 @@ class Outputs:
         paths = []
         for index, output in enumerate(job.outputs):
             path = self._file(job, index)
-            lock = self._locks.setdefault(str(path), asyncio.Lock())
-            async with lock:
-                if not path.exists():
-                    path.parent.mkdir(parents=True, exist_ok=True)
-                    await asyncio.to_thread(_render, output, path, job.prompt)
+            if not path.exists():
+                # One render per file; the lock is dropped once the file exists (renders land
+                # atomically, so a late waiter finds the file and renders nothing).
+                lock = self._locks.setdefault(str(path), asyncio.Lock())
+                async with lock:
+                    if not path.exists():
+                        path.parent.mkdir(parents=True, exist_ok=True)
+                        await asyncio.to_thread(_render, output, path, job.prompt)
+                self._locks.pop(str(path), None)
             paths.append(path)
         return paths
 
