@@ -4,8 +4,10 @@ never a KeyError or a TypeError deep inside an adapter."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, TypeVar
 
+from mediagate.providers.base import RetryableError
 from mediagate.providers.http import Malformed
 
 T = TypeVar("T")
@@ -60,3 +62,16 @@ class Answer:
         value = self.get(key, list, [])
         assert value is not None
         return [Answer(self.provider, v, f"{self._path(key)}[{i}]") for i, v in enumerate(value)]
+
+
+def undocumented(provider: str, status: str, what: str = "status") -> RetryableError:
+    """A job status the provider's docs do not list: retried, as it may be new and pass."""
+    return RetryableError(
+        f"{provider} reported the {what} {status[:40]!r}, which it does not document"
+    )
+
+
+def names_policy(message: str, words: Sequence[str]) -> bool:
+    """Whether a provider's failure message speaks of its content rules (`words`, lower case)."""
+    text = message.lower()
+    return any(word in text for word in words)

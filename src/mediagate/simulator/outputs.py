@@ -15,20 +15,18 @@ from urllib.parse import urlencode
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 
-from mediagate.media import render_glb, render_image, render_music, render_speech, render_video
+from mediagate.media import (
+    MIME_TYPES,
+    render_glb,
+    render_image,
+    render_music,
+    render_speech,
+    render_video,
+)
 from mediagate.simulator.jobs import Output, SimJob
 
 #: Longest side of simulated images and videos: real shapes, small files, quick renders.
 MAX_SIDE = 320
-_MIME = {
-    "png": "image/png",
-    "jpg": "image/jpeg",
-    "webp": "image/webp",
-    "mp4": "video/mp4",
-    "wav": "audio/wav",
-    "mp3": "audio/mpeg",
-    "glb": "model/gltf-binary",
-}
 
 
 def scaled(width: int, height: int, longest: int = MAX_SIDE) -> tuple[int, int]:
@@ -111,7 +109,7 @@ class Outputs:
         path = (self.root / name).resolve()
         if not path.is_relative_to(self.root.resolve()) or not path.is_file():
             return JSONResponse({"Code": "NoSuchKey"}, status_code=404)
-        return FileResponse(path, media_type=_MIME.get(path.suffix.lstrip(".")))
+        return FileResponse(path, media_type=MIME_TYPES.get(path.suffix.lstrip(".")))
 
 
 def _base_url(request: Request) -> str:

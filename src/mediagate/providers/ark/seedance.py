@@ -10,14 +10,13 @@ from typing import Any
 
 from mediagate.catalog.seedance_models import SEEDANCE_MODELS
 from mediagate.catalog.spec import ModelSpec
-from mediagate.providers.answers import Answer
+from mediagate.providers.answers import Answer, undocumented
 from mediagate.providers.ark.base import ArkProvider, error_code, error_fields
 from mediagate.providers.base import (
     JobOutput,
     JobState,
     JobStatus,
     ProviderError,
-    RetryableError,
     SubmitRequest,
 )
 
@@ -86,6 +85,4 @@ def job_status(task: Answer) -> JobStatus:
             error_code="TIMEOUT",
             error_message="seedance: the task expired (not done within execution_expires_after)",
         )
-    raise RetryableError(
-        f"seedance reported the status {status[:40]!r}, which it does not document"
-    )
+    raise undocumented("seedance", status)

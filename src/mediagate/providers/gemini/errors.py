@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from mediagate.providers.answers import names_policy
 from mediagate.providers.base import ProviderError, RateLimited
 
 #: Words of Google's safety refusals (Responsible AI filters, prohibited content).
@@ -22,7 +23,7 @@ _INVALID_RPC = {3: "INVALID_ARGUMENT", 11: "OUT_OF_RANGE"}
 
 
 def is_policy(message: str) -> bool:
-    return any(word in message.lower() for word in POLICY_WORDS)
+    return names_policy(message, POLICY_WORDS)
 
 
 def error_of(body: Any) -> tuple[str, str, list[str]]:

@@ -13,7 +13,7 @@ from typing import Any
 
 from mediagate.catalog.kling_models import KLING_MODELS
 from mediagate.catalog.spec import ModelSpec
-from mediagate.providers.answers import Answer
+from mediagate.providers.answers import Answer, names_policy, undocumented
 from mediagate.providers.base import (
     JobNotFound,
     JobOutput,
@@ -21,7 +21,6 @@ from mediagate.providers.base import (
     JobStatus,
     ProviderError,
     RateLimited,
-    RetryableError,
     SubmitRequest,
 )
 from mediagate.providers.http import Malformed
@@ -103,13 +102,11 @@ class KlingProvider(RemoteProvider):
             return JobStatus(JobState.SUCCEEDED, progress=100, outputs=outputs)
         if status == "failed":
             message = (data.get("task_status_msg", str) or "").strip()[:500]
-            policy = any(word in message.lower() for word in POLICY_WORDS)
+            policy = names_policy(message, POLICY_WORDS)
             code = "CONTENT_POLICY_VIOLATION" if policy else "PROVIDER_ERROR"
             detail = message or "no reason given"
             return JobStatus(JobState.FAILED, error_code=code, error_message=f"kling: {detail}")
-        raise RetryableError(
-            f"kling reported the status {status[:40]!r}, which it does not document"
-        )
+        raise undocumented("kling", status)
 
 
 def _data(body: Any) -> Answer:

@@ -13,7 +13,7 @@ from urllib.parse import quote
 
 from mediagate.catalog.spec import ModelSpec
 from mediagate.catalog.tripo_models import TRIPO_MODELS
-from mediagate.providers.answers import Answer
+from mediagate.providers.answers import Answer, undocumented
 from mediagate.providers.base import (
     JobOutput,
     JobState,
@@ -116,7 +116,7 @@ def job_status(task: Answer) -> JobStatus:
         return JobStatus(JobState.FAILED, error_code=code, error_message=message)
     if status == "unknown":
         raise RetryableError("tripo reports the task's status as unknown (a fault on its side)")
-    raise RetryableError(f"tripo reported the status {status[:40]!r}, which it does not document")
+    raise undocumented("tripo", status)
 
 
 def _count(task: Answer, key: str) -> int | None:

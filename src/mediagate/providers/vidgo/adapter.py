@@ -7,7 +7,7 @@ from typing import Any
 
 from mediagate.catalog.spec import ModelSpec
 from mediagate.catalog.vidgo_models import VIDGO_MODELS
-from mediagate.providers.answers import Answer
+from mediagate.providers.answers import Answer, names_policy, undocumented
 from mediagate.providers.base import (
     JobNotFound,
     JobOutput,
@@ -50,7 +50,7 @@ class VidgoProvider(RemoteProvider):
             return ProviderError(
                 "PROVIDER_UNAVAILABLE", f"vidgo refused the task for lack of credits: {message}"
             )
-        if any(word in message.lower() for word in _POLICY_WORDS):
+        if names_policy(message, _POLICY_WORDS):
             return ProviderError("CONTENT_POLICY_VIOLATION", f"vidgo refused the prompt: {message}")
         return None
 
@@ -73,12 +73,10 @@ class VidgoProvider(RemoteProvider):
             return JobStatus(JobState.SUCCEEDED, progress=100, outputs=outputs)
         if status == "failed":
             message = data.get("error_message", str) or "vidgo reported the task failed"
-            policy = any(word in message.lower() for word in _POLICY_WORDS)
+            policy = names_policy(message, _POLICY_WORDS)
             code = "CONTENT_POLICY_VIOLATION" if policy else "PROVIDER_ERROR"
             return JobStatus(JobState.FAILED, error_code=code, error_message=f"vidgo: {message}")
-        raise RetryableError(
-            f"vidgo reported the status {status[:40]!r}, which it does not document"
-        )
+        raise undocumented("vidgo", status)
 
 
 def _data(body: Any) -> Answer:

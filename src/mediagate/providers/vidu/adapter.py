@@ -14,13 +14,12 @@ from typing import Any
 
 from mediagate.catalog.spec import ModelSpec
 from mediagate.catalog.vidu_models import VIDU_MODELS
-from mediagate.providers.answers import Answer
+from mediagate.providers.answers import Answer, undocumented
 from mediagate.providers.base import (
     JobOutput,
     JobState,
     JobStatus,
     ProviderError,
-    RetryableError,
     SubmitRequest,
 )
 from mediagate.providers.remote import RemoteProvider
@@ -64,7 +63,7 @@ class ViduProvider(RemoteProvider):
             return JobStatus(JobState.SUCCEEDED, progress=100, outputs=outputs)
         if state == "failed":
             return failure(answer.get("err_code", str) or "")
-        raise RetryableError(f"vidu reported the state {state[:40]!r}, which it does not document")
+        raise undocumented("vidu", state, "state")
 
     async def cancel(self, job_id: str) -> None:
         """Vidu cancels a task only until it is scheduled; after that it refuses (HTTP 400) and

@@ -16,6 +16,7 @@ import base64
 import binascii
 import secrets
 import time
+from collections.abc import Callable, Collection
 from typing import Any
 
 from starlette.requests import Request
@@ -104,26 +105,37 @@ def routes(sim: Simulator) -> list[BaseRoute]:
             return _error(503, "The model is overloaded. Please try again later.")
         return None
 
+    def submit_refusal(
+        request: Request,
+        prompt: object,
+        scenario: Scenario,
+        model: str,
+        served: Collection[str],
+        method: str,
+        problem: Callable[[], str | None],
+    ) -> Response | None:
+        """A start refused as Google would (key, scenario's 429/5xx run, model, body), in that
+        order, and recorded; None: go ahead."""
+        refused = refused_key(request) or failure(scenario, f"submit:{prompt}")
+        if refused is None and model not in served:
+            refused = _not_served(model, method)
+        if refused is None and (text := problem()) is not None:
+            refused = _error(400, text)
+        if refused is not None:
+            sim.record(PROVIDER, "submit", str(prompt), refused.status_code)
+        return refused
+
     async def predict(request: Request) -> Response:
         """Veo: start a long-running operation."""
         model = request.path_params["model"]
         body = await read_json(request)
         instance = _instance(body)
         prompt = instance.get("prompt") if instance else None
-        if (refused := refused_key(request)) is not None:
-            sim.record(PROVIDER, "submit", str(prompt), refused.status_code)
-            return refused
         scenario = scenario_of(prompt)
-        if (refused := failure(scenario, f"submit:{prompt}")) is not None:
-            sim.record(PROVIDER, "submit", str(prompt), refused.status_code)
+        refused = submit_refusal(request, prompt, scenario, model, VEO_MODELS,
+                                 "predictLongRunning", lambda: _veo_problem(body))  # fmt: skip
+        if refused is not None:
             return refused
-        if model not in VEO_MODELS:
-            sim.record(PROVIDER, "submit", str(prompt), 404)
-            return _not_served(model, "predictLongRunning")
-        problem = _veo_problem(body)
-        if problem is not None:
-            sim.record(PROVIDER, "submit", str(prompt), 400)
-            return _error(400, problem)
         assert isinstance(body, dict) and instance is not None
         parameters = body.get("parameters") or {}
         ratio = parameters.get("aspectRatio", "16:9")
@@ -180,20 +192,11 @@ def routes(sim: Simulator) -> list[BaseRoute]:
         model = request.path_params["model"]
         body = await read_json(request)
         prompt = _first_text(body)
-        if (refused := refused_key(request)) is not None:
-            sim.record(PROVIDER, "submit", str(prompt), refused.status_code)
-            return refused
         scenario = scenario_of(prompt)
-        if (refused := failure(scenario, f"submit:{prompt}")) is not None:
-            sim.record(PROVIDER, "submit", str(prompt), refused.status_code)
+        refused = submit_refusal(request, prompt, scenario, model, IMAGE_MODELS,
+                                 "generateContent", lambda: _content_problem(body))  # fmt: skip
+        if refused is not None:
             return refused
-        if model not in IMAGE_MODELS:
-            sim.record(PROVIDER, "submit", str(prompt), 404)
-            return _not_served(model, "generateContent")
-        problem = _content_problem(body)
-        if problem is not None:
-            sim.record(PROVIDER, "submit", str(prompt), 400)
-            return _error(400, problem)
         assert isinstance(body, dict) and prompt is not None
         sim.record(PROVIDER, "submit", prompt, 200)
         if scenario is Scenario.HANG:

@@ -87,15 +87,22 @@ def routes(sim: Simulator) -> list[BaseRoute]:
         sim.record(PROVIDER, "submit", job.prompt, 200, job=job.id)
         return JSONResponse(_created(job))
 
-    async def creations(request: Request) -> Response:
+    def known_job(request: Request, action: str) -> SimJob | Response:
+        """The caller's job named in the path, or the refusal (recorded) Vidu would answer."""
         job_id = request.path_params["id"]
         if bearer(request, "Token") != key:
-            sim.record(PROVIDER, "poll", job_id, 401)
+            sim.record(PROVIDER, action, job_id, 401)
             return unauthorized()
         job = sim.store.get(PROVIDER, job_id, owner=key)
         if job is None:
-            sim.record(PROVIDER, "poll", job_id, 404)
+            sim.record(PROVIDER, action, job_id, 404)
             return _error(404, "TaskNotFound", "task not found")
+        return job
+
+    async def creations(request: Request) -> Response:
+        job = known_job(request, "poll")
+        if isinstance(job, Response):
+            return job
 
         async def answer() -> Response:
             return JSONResponse(await _task(sim, request, job))
@@ -104,14 +111,9 @@ def routes(sim: Simulator) -> list[BaseRoute]:
                               malformed={"id": job.id, "status": {"ok": True}})  # fmt: skip
 
     async def cancel(request: Request) -> Response:
-        job_id = request.path_params["id"]
-        if bearer(request, "Token") != key:
-            sim.record(PROVIDER, "cancel", job_id, 401)
-            return unauthorized()
-        job = sim.store.get(PROVIDER, job_id, owner=key)
-        if job is None:
-            sim.record(PROVIDER, "cancel", job_id, 404)
-            return _error(404, "TaskNotFound", "task not found")
+        job = known_job(request, "cancel")
+        if isinstance(job, Response):
+            return job
         if job.phase() is not Phase.QUEUED:
             sim.record(PROVIDER, "cancel", job.id, 400)
             return _error(400, "BadRequest", "task state is scheduled, can not cancel")

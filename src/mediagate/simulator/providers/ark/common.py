@@ -5,14 +5,18 @@ from __future__ import annotations
 
 import secrets
 import time
-from typing import Any
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from mediagate.simulator.app import Simulator
-from mediagate.simulator.requests import bearer
-from mediagate.simulator.scenarios import RETRY_AFTER_S, Scenario
+from mediagate.simulator.requests import bearer, read_json
+from mediagate.simulator.scenarios import RETRY_AFTER_S, Scenario, scenario_of
+
+T = TypeVar("T")
 
 #: Output URLs are signed for 24 hours (`X-Tos-Expires=86400` on ModelArk's URLs).
 URL_TTL_S = 24 * 3600.0
@@ -111,3 +115,40 @@ def image_ref(param: str, value: Any) -> str:
     ):
         return value
     raise invalid(param, "must be an image URL, a data:image/<format>;base64 URI or asset://")
+
+
+@dataclass(frozen=True)
+class Start(Generic[T]):
+    """A generation request that passed the checks: its body, prompt, scenario and what the
+    model's validation made of it."""
+
+    body: Any
+    prompt: str
+    scenario: Scenario
+    valid: T
+
+
+async def start(
+    sim: Simulator,
+    provider: str,
+    key: str,
+    request: Request,
+    prompt_of: Callable[[Any], str],
+    validate: Callable[[Any], T],
+) -> Start[T] | Response:
+    """The checks ModelArk runs on a generation request, in its order (key, the scenario's
+    429/5xx run, the body); a refusal is recorded and answered."""
+    if not authorized(request, key):
+        sim.record(provider, "submit", "", 401)
+        return unauthorized()
+    body = await read_json(request)
+    prompt = prompt_of(body)
+    scenario = scenario_of(prompt)
+    refused = failure(sim, scenario, f"submit:{prompt}", create=True)
+    if refused is None:
+        try:
+            return Start(body, prompt, scenario, validate(body))
+        except Invalid as exc:
+            refused = exc.response()
+    sim.record(provider, "submit", prompt, refused.status_code)
+    return refused

@@ -38,10 +38,10 @@ from mediagate.simulator.providers.ark.common import (
     image_ref,
     integer,
     invalid,
+    start,
     unauthorized,
 )
-from mediagate.simulator.requests import read_json
-from mediagate.simulator.scenarios import Scenario, scenario_of
+from mediagate.simulator.scenarios import Scenario
 
 PROVIDER = "seedance"
 TASKS = "/api/v3/contents/generations/tasks"
@@ -99,21 +99,10 @@ def routes(sim: Simulator) -> list[BaseRoute]:
         return job
 
     async def create(request: Request) -> Response:
-        if not authorized(request, key):
-            sim.record(PROVIDER, "submit", "", 401)
-            return unauthorized()
-        body = await read_json(request)
-        prompt = _prompt(body)
-        scenario = scenario_of(prompt)
-        refused = failure(sim, scenario, f"submit:{prompt}", create=True)
-        if refused is not None:
-            sim.record(PROVIDER, "submit", prompt, refused.status_code)
-            return refused
-        try:
-            model, task = _validate(body)
-        except Invalid as exc:
-            sim.record(PROVIDER, "submit", prompt, exc.status)
-            return exc.response()
+        started = await start(sim, PROVIDER, key, request, _prompt, _validate)
+        if isinstance(started, Response):
+            return started
+        prompt, scenario, (model, task) = started.prompt, started.scenario, started.valid
         if scenario is Scenario.CONTENT_POLICY and task["images"]:
             sim.record(PROVIDER, "submit", prompt, 400)
             return ark_error(400, "InputImageSensitiveContentDetected",

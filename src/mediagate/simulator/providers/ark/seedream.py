@@ -28,17 +28,14 @@ from mediagate.simulator.providers.ark.common import (
     URL_TTL_S,
     Invalid,
     ark_error,
-    authorized,
     boolean,
     choice,
-    failure,
     image_ref,
     integer,
     invalid,
-    unauthorized,
+    start,
 )
-from mediagate.simulator.requests import read_json
-from mediagate.simulator.scenarios import Scenario, scenario_of
+from mediagate.simulator.scenarios import Scenario
 
 PROVIDER = "seedream"
 _WXH = re.compile(r"^(\d{2,5})x(\d{2,5})$")
@@ -70,22 +67,11 @@ def routes(sim: Simulator) -> list[BaseRoute]:
     key = sim.credentials[PROVIDER]["api_key"]
 
     async def generate(request: Request) -> Response:
-        if not authorized(request, key):
-            sim.record(PROVIDER, "submit", "", 401)
-            return unauthorized()
-        body = await read_json(request)
-        prompt = body.get("prompt") if isinstance(body, dict) else None
-        prompt = prompt if isinstance(prompt, str) else ""
-        scenario = scenario_of(prompt)
-        refused = failure(sim, scenario, f"submit:{prompt}", create=True)
-        if refused is not None:
-            sim.record(PROVIDER, "submit", prompt, refused.status_code)
-            return refused
-        try:
-            model, size, count = _validate(body)
-        except Invalid as exc:
-            sim.record(PROVIDER, "submit", prompt, exc.status)
-            return exc.response()
+        started = await start(sim, PROVIDER, key, request, _prompt, _validate)
+        if isinstance(started, Response):
+            return started
+        body, prompt, scenario = started.body, started.prompt, started.scenario
+        model, size, count = started.valid
         if scenario is Scenario.CONTENT_POLICY:
             sim.record(PROVIDER, "submit", prompt, 400)
             return ark_error(400, "InputTextSensitiveContentDetected",
@@ -194,3 +180,8 @@ async def _answer(sim: Simulator, request: Request, job: SimJob, fmt: Any) -> di
         "data": data,
         "usage": {"generated_images": len(data), "output_tokens": tokens, "total_tokens": tokens},
     }
+
+
+def _prompt(body: Any) -> str:
+    prompt = body.get("prompt") if isinstance(body, dict) else None
+    return prompt if isinstance(prompt, str) else ""
