@@ -57,16 +57,3 @@ class Database:
             await conn.execution_options(**{dialect.WRITE_OPTION: True})
             await stack.enter_async_context(conn.begin())
             yield conn
-
-    @asynccontextmanager
-    async def autocommit(self) -> AsyncIterator[AsyncConnection]:
-        """For writes of one statement each (the engine's fenced updates and claims): on
-        PostgreSQL each statement commits by itself, one round trip instead of three
-        (BEGIN, statement, COMMIT); on SQLite the same as `write()`."""
-        if self._write_lock is not None:
-            async with self.write() as conn:
-                yield conn
-            return
-        async with self.engine.connect() as conn:
-            await conn.execution_options(isolation_level="AUTOCOMMIT")
-            yield conn

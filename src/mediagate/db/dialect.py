@@ -159,12 +159,6 @@ class FastPath(Protocol):
 _QMARK = re.compile(r"\?")
 
 
-def driver_sql_for(sql: str, postgres: bool) -> str:
-    """`sql` written with `?` placeholders, in the driver's own style (asyncpg: `$1`...), for
-    `exec_driver_sql` on hot paths that skip statement construction and compilation."""
-    return _numbered(sql) if postgres else sql
-
-
 def _numbered(sql: str) -> str:
     counter = iter(range(1, 1000))
     return _QMARK.sub(lambda _m: f"${next(counter)}", sql)

@@ -18,6 +18,7 @@ import httpx
 from mediagate.providers.base import ProviderError
 
 ALLOW_SETTING = "MEDIAGATE_FETCH_PRIVATE_URLS"
+RESOLVE_TIMEOUT_S = 10.0
 
 
 def _addresses(host: str) -> list[str]:
@@ -31,9 +32,10 @@ async def _resolve(host: str, port: int) -> list[str]:
     literal = _addresses(host)
     if literal:
         return literal
+    lookup = asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
     try:
-        infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except OSError:
+        infos = await asyncio.wait_for(lookup, RESOLVE_TIMEOUT_S)
+    except (OSError, TimeoutError):
         return []  # httpx reports the failure to resolve when it connects
     return [str(info[4][0]) for info in infos]
 
