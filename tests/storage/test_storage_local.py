@@ -53,6 +53,61 @@ def test_failed_put_leaves_nothing(store: LocalStorage, tmp_path: Path) -> None:
     assert _files(store.root) == []
 
 
+def test_a_new_key_on_the_same_file_system_is_linked_not_copied(
+    store: LocalStorage, tmp_path: Path
+) -> None:
+    data = make_png(tmp_path / "in.png")
+    asyncio.run(store.put_file("acct_a/task_1/0.png", tmp_path / "in.png", "image/png"))
+    stored = store.root / "acct_a/task_1/0.png"
+    assert stored.stat().st_ino == (tmp_path / "in.png").stat().st_ino  # no bytes copied
+    (tmp_path / "in.png").unlink()  # the owner may delete its file afterwards
+    assert stored.read_bytes() == data
+
+
+def test_a_source_on_another_file_system_is_copied(tmp_path: Path) -> None:
+    shm = Path("/dev/shm")
+    if not shm.is_dir() or os.stat(shm).st_dev == os.stat(tmp_path).st_dev:
+        pytest.fail("this test needs /dev/shm on a file system other than the test's tmp dir")
+    store = LocalStorage(tmp_path / "root", URLSigner(secrets.token_bytes(32)))
+    source = shm / f"mediagate-test-{secrets.token_hex(4)}.png"
+    try:
+        data = make_png(source)
+        key = "acct_a/task_1/0.png"
+        assert asyncio.run(store.put_file(key, source, "image/png")) == len(data)
+        asyncio.run(store.put_file(key, source, "image/png"))  # again, over the stored file
+    finally:
+        source.unlink(missing_ok=True)
+    assert (store.root / key).read_bytes() == data
+    assert _files(store.root) == [key]
+
+
+def test_puts_made_together_fail_alone(store: LocalStorage, tmp_path: Path) -> None:
+    sources = [tmp_path / f"in{n}.png" for n in range(40)]
+    data = [make_png(path, 16, 16, seed=n) for n, path in enumerate(sources)]
+    sources[7].unlink()
+    sources[23] = tmp_path / "a-folder"
+    sources[23].mkdir()
+
+    async def put_all() -> list[object]:
+        return await asyncio.gather(
+            *(
+                store.put_file(f"acct_a/task_{n}/0.png", path, "image/png")
+                for n, path in enumerate(sources)
+            ),
+            return_exceptions=True,
+        )
+
+    results = asyncio.run(put_all())
+    assert isinstance(results[7], FileNotFoundError)
+    assert isinstance(results[23], OSError)
+    for n, result in enumerate(results):
+        if n not in (7, 23):
+            assert result == len(data[n])
+            assert (store.root / f"acct_a/task_{n}/0.png").read_bytes() == data[n]
+    stored = _files(store.root)
+    assert len(stored) == 38 and all(not name.split("/")[-1].startswith(".") for name in stored)
+
+
 @pytest.mark.parametrize(
     "key", ["../escape.png", "acct/../../escape.png", "/tmp/escape.png", "a\\b.png", "a\x00.png"]
 )

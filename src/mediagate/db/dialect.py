@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import re
 import sqlite3
-from collections.abc import Awaitable, Callable, Hashable, Sequence
+from collections.abc import Hashable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol
 
@@ -23,6 +23,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from mediagate.core.batching import Batcher
 from mediagate.db.urls import DatabaseURL
 
 WRITE_OPTION = "mediagate_write"
@@ -169,88 +170,6 @@ def cast_types(table: Table, columns: Sequence[str]) -> tuple[str, ...]:
     return tuple(str(table.c[name].type.compile(dialect=postgresql.dialect())) for name in columns)
 
 
-_Pending = tuple[Sequence[Any], Hashable, "asyncio.Future[Any]"]
-
-
-class _Batcher:
-    """Calls of one statement that arrive while earlier ones are in flight are sent together,
-    up to `max_batch` at a time; a call that finds the path idle goes at once, with no added
-    wait. `run(sql, batch_args)` returns one result (or exception) per call, in order."""
-
-    def __init__(
-        self,
-        run: Callable[[str, list[Sequence[Any]]], Awaitable[list[Any]]],
-        *,
-        max_batch: int = 64,
-        max_inflight: int = 4,
-    ) -> None:
-        self._run = run
-        self._max_batch = max_batch
-        self._max_inflight = max_inflight
-        self._inflight = 0
-        self._pending: dict[str, list[_Pending]] = {}
-        self._busy: set[Hashable] = set()  # keys of the batches in flight
-
-    async def call(self, sql: str, args: Sequence[Any], key: Hashable = None) -> Any:
-        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self._pending.setdefault(sql, []).append((args, key, future))
-        self._start_drain(sql)
-        return await future
-
-    def _start_drain(self, sql: str) -> None:
-        if self._inflight < self._max_inflight:
-            self._inflight += 1
-            asyncio.get_running_loop().create_task(self._drain(sql))
-
-    def _take(self, queue: list[_Pending]) -> list[_Pending]:
-        """The next batch, in arrival order, leaving in the queue every call whose key is in
-        this batch or in one still in flight: writes of one row go one after the other."""
-        batch: list[_Pending] = []
-        rest: list[_Pending] = []
-        blocked = set(self._busy)
-        for item in queue:
-            key = item[1]
-            if len(batch) < self._max_batch and (key is None or key not in blocked):
-                batch.append(item)
-            else:
-                rest.append(item)
-            if key is not None:
-                blocked.add(key)
-        queue[:] = rest
-        return batch
-
-    async def _drain(self, sql: str) -> None:
-        ran = False
-        try:
-            queue = self._pending[sql]
-            while queue:
-                batch = self._take(queue)
-                if not batch:
-                    return  # what is left waits on rows in flight; their drains take it
-                ran = True
-                keys = [key for _args, key, _f in batch if key is not None]
-                self._busy.update(keys)
-                try:
-                    results = await self._run(sql, [args for args, _k, _f in batch])
-                except Exception as exc:
-                    results = [exc] * len(batch)
-                finally:
-                    self._busy.difference_update(keys)
-                for (_args, _key, future), result in zip(batch, results, strict=True):
-                    if future.done():
-                        continue
-                    if isinstance(result, BaseException):
-                        future.set_exception(result)
-                    else:
-                        future.set_result(result)
-        finally:
-            self._inflight -= 1
-            if ran:  # rows were freed: calls of other statements may have waited on them
-                for other, queue in self._pending.items():
-                    if queue:
-                        self._start_drain(other)
-
-
 async def _keep_session(_conn: asyncpg.Connection) -> None:
     return None
 
@@ -267,8 +186,8 @@ class PostgresFastPath:
 
     def __init__(self, pool: asyncpg.Pool) -> None:
         self._pool = pool
-        self._reads = _Batcher(self._run_reads)
-        self._writes = _Batcher(self._run_writes)
+        self._reads = Batcher(self._run_reads)
+        self._writes = Batcher(self._run_writes)
         self._single: dict[str, str] = {}
         self._batched: dict[str, str] = {}
 
@@ -404,7 +323,7 @@ class SqliteFastPath:
         self._writer.execute("PRAGMA foreign_keys=ON")
         self._write_lock = write_lock  # shared with the process's SQLAlchemy writers
         self._thread = ThreadPoolExecutor(1, thread_name_prefix="sqlite-writes")
-        self._writes = _Batcher(self._run_writes, max_batch=256, max_inflight=1)
+        self._writes = Batcher(self._run_writes, max_batch=256, max_inflight=1)
 
     async def fetchrow(self, sql: str, args: Sequence[Any]) -> Sequence[Any] | None:
         return self._reader.execute(sql, tuple(args)).fetchone()

@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 
+from mediagate.core.batching import ThreadBatcher
 from mediagate.media import MediaInfo, UnsupportedMedia, probe
 from mediagate.providers import JobOutput, ProviderError, RetryableError
 from mediagate.storage import Storage
@@ -51,11 +52,11 @@ async def collect(
             # is first streamed into a temporary file.
             if output.path is not None:
                 source = output.path
-                info = await asyncio.to_thread(_measure_local, source, index, max_bytes)
+                info = await _MEASURE_LOCAL(source, index, max_bytes)
             else:
                 await _fetch(output, tmp, http, max_bytes)
                 source = tmp
-                info = await asyncio.to_thread(_measure, source, index)
+                info = await _MEASURE(source, index)
             if info.format not in FORMATS_BY_TYPE[task_type]:
                 raise ResultUnavailable(
                     f"output {index} is {info.format}, not a {task_type} format"
@@ -124,3 +125,8 @@ async def _fetch(output: JobOutput, dest: Path, http: httpx.AsyncClient, max_byt
                     fh.write(chunk)
     except httpx.TransportError as exc:
         raise RetryableError(f"fetching the output: {type(exc).__name__}: {exc}") from None
+
+
+# Concurrent steps' measurements share thread hops (a burst of finishing jobs is many of them).
+_MEASURE = ThreadBatcher.each(_measure)
+_MEASURE_LOCAL = ThreadBatcher.each(_measure_local)

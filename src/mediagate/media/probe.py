@@ -6,6 +6,7 @@ import os
 import stat
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import av
 from PIL import Image
@@ -60,44 +61,46 @@ def probe(path: str | os.PathLike[str]) -> MediaInfo:
         raise UnsupportedMedia(f"{path.name}: empty file")
     with path.open("rb") as fh:
         fmt = sniff(fh)
+        if fmt is None:
+            raise UnsupportedMedia(f"{path.name}: unrecognised content (no known magic bytes)")
         if fmt == "glb":
             try:
                 read_glb_document(fh, size)
             except ValueError as exc:
                 raise UnsupportedMedia(f"{path.name}: invalid GLB: {exc}") from None
             return MediaInfo(fmt, MIME_TYPES[fmt], size)
-        if fmt is not None:
-            try:
-                check_complete(fh, fmt, size)
-            except ValueError as exc:
-                raise UnsupportedMedia(f"{path.name}: corrupt {fmt}: {exc}") from None
-    if fmt is None:
-        raise UnsupportedMedia(f"{path.name}: unrecognised content (no known magic bytes)")
-    if fmt in _PIL_FORMATS:
-        width, height = _image_size(path, fmt)
-        return MediaInfo(fmt, MIME_TYPES[fmt], size, width=width, height=height)
+        try:
+            check_complete(fh, fmt, size)
+        except ValueError as exc:
+            raise UnsupportedMedia(f"{path.name}: corrupt {fmt}: {exc}") from None
+        if fmt in _PIL_FORMATS:
+            width, height = _image_size(fh, path.name, fmt)
+            return MediaInfo(fmt, MIME_TYPES[fmt], size, width=width, height=height)
     duration, width, height = _stream_info(path, fmt)
     return MediaInfo(fmt, MIME_TYPES[fmt], size, duration=duration, width=width, height=height)
 
 
-def _image_size(path: Path, fmt: str) -> tuple[int, int]:
-    """Open with only the sniffed decoder, check CRCs/structure, then fully decode."""
+def _image_size(fh: BinaryIO, name: str, fmt: str) -> tuple[int, int]:
+    """Open with only the sniffed decoder, check CRCs/structure, then fully decode (both from
+    the already open `fh`, which Pillow leaves open)."""
     formats = [_PIL_FORMATS[fmt]]
     try:
-        with Image.open(path, formats=formats) as image:
+        fh.seek(0)
+        with Image.open(fh, formats=formats) as image:
             width, height = image.size
             limit = Image.MAX_IMAGE_PIXELS
             if limit is not None and width * height > limit:  # Pillow only warns below 2x
-                raise UnsupportedMedia(f"{path.name}: {width}x{height} exceeds the pixel limit")
+                raise UnsupportedMedia(f"{name}: {width}x{height} exceeds the pixel limit")
             image.verify()
-        with Image.open(path, formats=formats) as image:
+        fh.seek(0)
+        with Image.open(fh, formats=formats) as image:
             image.load()
     except UnsupportedMedia:
         raise
     except Exception as exc:  # Pillow raises many types for corrupt data
-        raise UnsupportedMedia(f"{path.name}: corrupt {fmt} image: {exc}") from None
+        raise UnsupportedMedia(f"{name}: corrupt {fmt} image: {exc}") from None
     if width < 1 or height < 1:
-        raise UnsupportedMedia(f"{path.name}: image has no pixels")
+        raise UnsupportedMedia(f"{name}: image has no pixels")
     return width, height
 
 

@@ -15,7 +15,8 @@ class Storage(abc.ABC):
     @abc.abstractmethod
     async def put_file(self, key: str, source: Path, content_type: str) -> int:
         """Store `source` under `key` (e.g. `acct_x/task_y/0.png`); returns its size in bytes.
-        Idempotent: storing the same key again replaces it."""
+        Idempotent: storing the same key again replaces it. `source` must not change
+        afterwards (the local store may hard-link it rather than copy it); it may be deleted."""
 
     @abc.abstractmethod
     async def delete_prefix(self, prefix: str) -> None:
