@@ -42,7 +42,9 @@ from mediagate.tasks.statuses import FINAL
 sys.path.insert(0, str(Path(__file__).parent))  # the plugin module
 
 
-async def seed(db: Database, n: int, provider: str = "instant") -> None:
+async def seed(db: Database, n: int, provider: str = "instant", spread_s: float = 0.0) -> None:
+    """`n` pending tasks; the i-th is due `i * spread_s / n` seconds from now (all at once by
+    default)."""
     key = await accounts.create_key(db, account=f"bench-{provider}")
     now = now_us()
     rows = [
@@ -50,10 +52,10 @@ async def seed(db: Database, n: int, provider: str = "instant") -> None:
             "id": new_id("task"), "account_id": key.account_id, "key_id": key.key_id,
             "type": "image", "model": f"{provider}-image", "provider": provider,
             "status": "pending", "input": jsonutil.dumps({"prompt": f"p{i}"}),
-            "metadata": "{}", "timeout_s": 3600, "created_at": now, "updated_at": now,
-            "run_at": now, "deadline_at": now + 3600 * 10**6,
+            "metadata": "{}", "timeout_s": 3600, "created_at": at, "updated_at": at,
+            "run_at": at, "deadline_at": at + 3600 * 10**6,
         }
-        for i in range(n)
+        for i, at in ((i, now + int(i * spread_s * 1e6 / n)) for i in range(n))
     ]  # fmt: skip
     async with db.write() as conn:
         for start in range(0, n, 1000):
