@@ -2,8 +2,8 @@
 and PostgreSQL, against Procrastinate running no-op jobs on the same PostgreSQL.
 
 mediagate: N tasks are inserted due at once, then one engine (one process, `--slots`
-concurrent steps) runs each through claim, submit, poll, copying its output (a small PNG) into
-local storage, measuring it and recording the result: two leased steps and a file per task.
+concurrent steps) runs each through claim, submit, poll, measuring its output (a small PNG),
+storing it in local storage and recording the result: two leased steps and a file per task.
 Procrastinate: N no-op jobs deferred in a batch, then one worker (the same concurrency) runs them
 until the queue is empty. The figure that matters is mediagate's rate over Procrastinate's
 (goal: at least 1.0).
@@ -145,8 +145,8 @@ def main() -> None:
         f"--slots {args.slots} --rounds {args.rounds}`",
         f"- Date: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}",
         f"- Work: {args.tasks} tasks / jobs due at once; one process, {args.slots} concurrent "
-        "steps / jobs. A mediagate task is two leased steps (submit, poll) plus copying, "
-        "measuring and storing its output file; a Procrastinate job is one no-op. Procrastinate "
+        "steps / jobs. A mediagate task is two leased steps (submit, poll) plus measuring "
+        "and storing its output file; a Procrastinate job is one no-op. Procrastinate "
         "and mediagate on PostgreSQL use the same server, fresh databases, rounds alternating.",
         "- Goal: mediagate at least 1.0 of Procrastinate's rate.",
         "",

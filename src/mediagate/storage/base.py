@@ -1,8 +1,8 @@
 """The result-storage interface: the local file system (default) and S3-compatible stores.
 
-The engine downloads or copies an output into a temporary file, measures it, then hands it
-to `put_file`. Clients get files through `url`: a gateway URL signed with HMAC for the local
-store, the store's own presigned URL for S3.
+The engine measures a local output where it is, or downloads a remote one into a temporary
+file and measures that, then hands the file to `put_file`. Clients get files through `url`: a
+gateway URL signed with HMAC for the local store, the store's own presigned URL for S3.
 """
 
 from __future__ import annotations

@@ -100,17 +100,22 @@ def _store_batch(batch: list[Sequence[Any]]) -> list[Any]:
             continue
         placed.append((len(results), path, dest))
         results.append(size)
-    folders: set[Path] = set()
-    for index, path, dest in placed:
+    for index, path, _dest in placed:
         try:
             _fsync_file(path)  # the bytes are safe before a key names them
-            if path != dest:
-                os.replace(path, dest)
-            folders.add(dest.parent)
         except OSError as exc:
             results[index] = exc
-            if path != dest:
-                path.unlink(missing_ok=True)
+    folders: set[Path] = set()
+    for index, path, dest in placed:
+        if not isinstance(results[index], BaseException):
+            try:
+                if path != dest:
+                    os.replace(path, dest)
+                folders.add(dest.parent)
+                continue
+            except OSError as exc:
+                results[index] = exc
+        path.unlink(missing_ok=True)  # ours alone: a new key's link, or a temporary file
     for folder in folders:
         _fsync_dir(folder)
     return results
@@ -121,30 +126,36 @@ def _place(source: Path, dest: Path) -> tuple[Path, int]:
 
     A new key is a hard link made in place: its name appears with the whole file behind it,
     and no byte is copied. An existing key gets a hidden temporary file (a link, or a copy
-    when the source is on another file system) for `_store_batch` to rename over it, so that
-    readers see the old file or the new one, never a mix."""
+    when no link can be made) for `_store_batch` to rename over it, so that readers see the
+    old file or the new one, never a mix."""
     dest.parent.mkdir(parents=True, exist_ok=True)
     try:
-        os.link(source, dest)
-        return dest, dest.stat().st_size
+        if _hard_link(source, dest):
+            return dest, dest.stat().st_size
+        linkable = False
     except FileExistsError:
-        pass
-    except FileNotFoundError:
-        raise
-    except OSError:
-        pass  # another file system, too many links to `source`, or no hard links here
+        linkable = True
     tmp = dest.with_name(f".put-{secrets.token_hex(8)}.tmp")
     try:
-        try:
-            os.link(source, tmp)
-        except FileNotFoundError:
-            raise
-        except OSError:
+        if not (linkable and _hard_link(source, tmp)):
             shutil.copyfile(source, tmp)
         return tmp, tmp.stat().st_size
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def _hard_link(source: Path, target: Path) -> bool:
+    """Make `target` a hard link to `source`; False where none can be made (another file
+    system, too many links to `source`, or none supported). A missing `source` or an existing
+    `target` raises."""
+    try:
+        os.link(source, target)
+    except (FileNotFoundError, FileExistsError):
+        raise
+    except OSError:
+        return False
+    return True
 
 
 def _fsync_file(path: Path) -> None:
