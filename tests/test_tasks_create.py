@@ -11,7 +11,7 @@ from helpers import ISO_Z, TASK_ID, error_of, image_body
 
 TASK_FIELDS = {
     "id", "type", "status", "provider", "model", "progress", "queue_position", "eta_seconds",
-    "cost", "created_at", "started_at", "completed_at", "metadata",
+    "cost", "created_at", "started_at", "completed_at", "metadata", "sandbox", "input",
 }  # fmt: skip
 
 
@@ -37,6 +37,11 @@ def test_create_returns_202_with_a_pending_task_carrying_every_field(caller):
     assert before - 2 <= created <= time.time() + 2
     assert task["started_at"] is None and task["completed_at"] is None
     assert task["metadata"] == {"project": "demo", "n": 3}
+    assert task["sandbox"] is False
+    assert task["input"]["prompt"] == "a red fox"  # as validated, defaults filled
+    assert task["input"]["width"] > 0
+    listed = caller.http.get("/api/v1/tasks", params={"search": task["id"]}).json()["data"][0]
+    assert "input" not in listed and listed["sandbox"] is False
     # the same object comes back on a read
     got = caller.http.get(f"/api/v1/tasks/{task['id']}").json()["data"]
     assert got == task

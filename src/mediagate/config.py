@@ -28,6 +28,18 @@ class Settings(BaseSettings):
     )
     log_level: str = "info"
 
+    # Events and streams.
+    sse_heartbeat_seconds: float = Field(
+        default=10.0, gt=0, le=15, description="Longest silence on an event stream (SSE)."
+    )
+    events_poll_seconds: float = Field(
+        default=0.25,
+        gt=0,
+        le=10,
+        description="How often each API process reads the event log when nothing woke it "
+        "(SQLite has no NOTIFY; on PostgreSQL a fallback).",
+    )
+
     # The engine.
     workers: int = Field(default=16, ge=0, description="Concurrent task steps per process.")
     lease_seconds: float = Field(default=30.0, ge=1, le=3600)

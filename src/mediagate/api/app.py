@@ -15,11 +15,12 @@ from mediagate.api import errors
 from mediagate.api.fastpath import FastTaskReads
 from mediagate.api.limits import BodySizeLimit
 from mediagate.api.ratelimit import RateLimiter
-from mediagate.api.routes import files, health, metrics, models, tasks
+from mediagate.api.routes import events, files, health, metrics, models, tasks
 from mediagate.config import Settings
 from mediagate.db import Database
 from mediagate.engine.runtime import Engine
 from mediagate.engine.wakeup import Wakeup
+from mediagate.events.hub import EventHub
 from mediagate.providers.registry import build_providers
 from mediagate.storage.factory import build_storage
 from mediagate.tasks import housekeeping
@@ -42,6 +43,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # The API alone still needs them: plugin providers' models, and which are configured.
         providers = build_providers(settings)
         app.state.providers = providers
+        app.state.events = hub = EventHub(db, poll_s=settings.events_poll_seconds)
+        await hub.start()
         engine = None
         if settings.workers > 0:
             engine = Engine(settings, db, storage, providers, app.state.wakeup)
@@ -64,6 +67,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 await upkeep
             if engine is not None:
                 await engine.stop()
+            await hub.stop()
             await providers.aclose()
             await storage.aclose()
             await db.close()
@@ -80,6 +84,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     # Outermost of ours: the hot read skips everything else.
     app.add_middleware(FastTaskReads, limiter=limiter)
-    for module in (tasks, models, files, health, metrics):
+    for module in (tasks, events, models, files, health, metrics):
         app.include_router(module.router)
     return app

@@ -33,7 +33,7 @@ def _text(params: QueryParams, name: str, max_len: int) -> str | None:
     return value
 
 
-def _limit(params: QueryParams) -> int:
+def limit_param(params: QueryParams) -> int:
     raw = params.get("limit")
     if raw is None:
         return DEFAULT_LIMIT
@@ -73,4 +73,4 @@ def list_params(params: QueryParams) -> ListParams:
         created_before=end,
         id_prefix=_text(params, "search", 64),
     )
-    return ListParams(filters, _text(params, "cursor", 200), _limit(params))
+    return ListParams(filters, _text(params, "cursor", 200), limit_param(params))

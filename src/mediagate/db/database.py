@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -21,6 +21,16 @@ class Database:
         # SQLite has one writer: queue this process's writers here, where waiting is a cheap
         # await, instead of in SQLite's busy handler, which sleeps and retries.
         self._write_lock = asyncio.Lock() if url.backend == "sqlite" else None
+        self._on_commit: list[Callable[[], None]] = []
+
+    def on_commit(self, callback: Callable[[], None]) -> None:
+        """Call `callback` (on the event loop) after each write of this process commits: the
+        in-process wake-up of what follows the database (other processes use NOTIFY)."""
+        self._on_commit.append(callback)
+
+    def committed(self) -> None:
+        for callback in self._on_commit:
+            callback()
 
     @property
     def backend(self) -> str:
@@ -34,7 +44,7 @@ class Database:
 
     async def open(self) -> None:
         if self._fast is None:
-            self._fast = await dialect.open_fast_path(self.url, self._write_lock)
+            self._fast = await dialect.open_fast_path(self.url, self._write_lock, self.committed)
 
     async def close(self) -> None:
         if self._fast is not None:
@@ -57,3 +67,4 @@ class Database:
             await conn.execution_options(**{dialect.WRITE_OPTION: True})
             await stack.enter_async_context(conn.begin())
             yield conn
+        self.committed()

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import re
 import sqlite3
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol
 
@@ -122,6 +122,19 @@ async def compact_task_counts(conn: AsyncConnection, batch: int = 50_000) -> int
 
 
 TASKS_CHANNEL = "mediagate_tasks"
+#: NOTIFY channels of the event trigger (migration 0006): an event was written; a webhook
+#: delivery was.
+EVENTS_CHANNEL = "mediagate_events"
+DELIVERIES_CHANNEL = "mediagate_deliveries"
+
+
+def event_watermark_sql(backend: str) -> str:
+    """SQL for the first `task_events.tx_order` that may still be written: events below it are
+    complete (see migration 0006). PostgreSQL: the oldest transaction id still running, from
+    the statement's own snapshot; SQLite commits in `seq` order (tx_order 0): no bound."""
+    if backend == "postgresql":
+        return "pg_snapshot_xmin(pg_current_snapshot())::text::bigint"
+    return "9223372036854775807"
 
 
 async def notify_workers(conn: AsyncConnection) -> None:
@@ -184,15 +197,16 @@ class PostgresFastPath:
     of the batch is run alone, so one bad write fails only itself.
     """
 
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    def __init__(self, pool: asyncpg.Pool, committed: Callable[[], None]) -> None:
         self._pool = pool
+        self._committed = committed
         self._reads = Batcher(self._run_reads)
         self._writes = Batcher(self._run_writes)
         self._single: dict[str, str] = {}
         self._batched: dict[str, str] = {}
 
     @classmethod
-    async def open(cls, dsn: str) -> PostgresFastPath:
+    async def open(cls, dsn: str, committed: Callable[[], None]) -> PostgresFastPath:
         pool = await asyncpg.create_pool(
             dsn,
             min_size=1,
@@ -202,7 +216,7 @@ class PostgresFastPath:
             # session state behind: skip the reset query asyncpg would send on every release.
             reset=_keep_session,
         )
-        return cls(pool)
+        return cls(pool, committed)
 
     async def fetchrow(self, sql: str, args: Sequence[Any]) -> Sequence[Any] | None:
         return await self._reads.call(sql, args)
@@ -215,7 +229,9 @@ class PostgresFastPath:
 
     async def write_returning(self, sql: str, args: Sequence[Any]) -> list[Sequence[Any]]:
         async with self._pool.acquire() as conn:
-            return await conn.fetch(self._single_sql(sql), *args)
+            rows = await conn.fetch(self._single_sql(sql), *args)
+        self._committed()
+        return rows
 
     def _single_sql(self, sql: str) -> str:
         return self._single.get(sql) or self._single.setdefault(sql, _numbered(sql))
@@ -232,6 +248,12 @@ class PostgresFastPath:
             return found
 
     async def _run_writes(self, typed_sql: str, batch: list[Sequence[Any]]) -> list[Any]:
+        try:
+            return await self._write_batch(typed_sql, batch)
+        finally:
+            self._committed()
+
+    async def _write_batch(self, typed_sql: str, batch: list[Sequence[Any]]) -> list[Any]:
         sql, _, types = typed_sql.partition("\0")
         async with self._pool.acquire() as conn:
             if len(batch) > 1:
@@ -308,7 +330,8 @@ class SqliteFastPath:
     and one commit for the lot. A write that fails is undone alone (SQLite rolls back only the
     failing statement) and the others commit."""
 
-    def __init__(self, path: str, write_lock: asyncio.Lock) -> None:
+    def __init__(self, path: str, write_lock: asyncio.Lock, committed: Callable[[], None]) -> None:
+        self._committed = committed
         self._reader = sqlite3.connect(
             f"file:{path}?mode=ro", uri=True, check_same_thread=False, isolation_level=None
         )
@@ -340,7 +363,10 @@ class SqliteFastPath:
     async def _run_writes(self, _sql: str, batch: list[Sequence[Any]]) -> list[Any]:
         async with self._write_lock:
             loop = asyncio.get_running_loop()
-            return await loop.run_in_executor(self._thread, self._write_all, batch)
+            try:
+                return await loop.run_in_executor(self._thread, self._write_all, batch)
+            finally:
+                self._committed()
 
     def _write_all(self, batch: list[Sequence[Any]]) -> list[Any]:
         results: list[Any] = []
@@ -365,9 +391,12 @@ class SqliteFastPath:
         self._thread.shutdown(wait=False)
 
 
-async def open_fast_path(url: DatabaseURL, write_lock: asyncio.Lock | None) -> FastPath:
+async def open_fast_path(
+    url: DatabaseURL, write_lock: asyncio.Lock | None, committed: Callable[[], None]
+) -> FastPath:
+    """`committed` is called after each write (batch) ends, on the event loop."""
     if url.backend == "postgresql":
         assert url.dsn is not None
-        return await PostgresFastPath.open(url.dsn)
+        return await PostgresFastPath.open(url.dsn, committed)
     assert write_lock is not None
-    return SqliteFastPath(str(url.sqlite_path), write_lock)
+    return SqliteFastPath(str(url.sqlite_path), write_lock, committed)

@@ -154,3 +154,105 @@ gateway_secrets = Table(
     Column("value", Text, nullable=False),
     Column("created_at", BigInteger, nullable=False),
 )
+
+# Task events: written by triggers on `tasks` (migration 0006) in the transaction of the change.
+# An event's place in the log is (tx_order, seq); see `mediagate.events.repository`.
+task_events = Table(
+    "task_events",
+    metadata,
+    Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("tx_order", BigInteger, nullable=False, server_default="0"),
+    Column("task_id", String(64), ForeignKey("tasks.id", ondelete="CASCADE"), nullable=False),
+    Column("account_id", String(40), nullable=False),
+    Column("sandbox", Integer, nullable=False),
+    Column("type", String(32), nullable=False),
+    Column("provider", String(40), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("progress", Integer, nullable=False),
+    Column("queue_position", Integer, nullable=False),
+    Column("eta_seconds", Integer, nullable=False),
+    Column("cost_micros", BigInteger, nullable=False),
+    Column("result", Text),
+    Column("error_code", String(40)),
+    Column("error_message", Text),
+    Column("started_at", BigInteger),
+    Column("completed_at", BigInteger),
+    Column("created_at", BigInteger, nullable=False),
+    Index("ix_task_events_task", "task_id", "tx_order", "seq"),
+    Index("ix_task_events_account", "account_id", "sandbox", "tx_order", "seq"),
+    Index("ix_task_events_log", "tx_order", "seq"),
+)
+
+webhook_endpoints = Table(
+    "webhook_endpoints",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("account_id", String(40), ForeignKey("accounts.id"), nullable=False),
+    Column("sandbox", Integer, nullable=False),
+    Column("url", Text, nullable=False),
+    # The event types it receives, as ",task.succeeded,task.failed," (the trigger matches LIKE).
+    Column("events", Text, nullable=False),
+    Column("description", Text, nullable=False, server_default=""),
+    Column("secret", Text, nullable=False),
+    Column("previous_secret", Text),
+    Column("previous_secret_until", BigInteger),
+    Column("disabled", Integer, nullable=False, server_default="0"),
+    Column("disabled_reason", Text),
+    Column("failing_since", BigInteger),
+    Column("created_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    Index("ix_webhook_endpoints_account", "account_id", "sandbox", "created_at"),
+)
+
+#: Each account's default secret, which signs deliveries to its tasks' callback_url.
+webhook_secrets = Table(
+    "webhook_secrets",
+    metadata,
+    Column("account_id", String(40), ForeignKey("accounts.id"), primary_key=True),
+    Column("secret", Text, nullable=False),
+    Column("previous_secret", Text),
+    Column("previous_secret_until", BigInteger),
+    Column("created_at", BigInteger, nullable=False),
+)
+
+#: One row per (event, receiver), written by the event trigger; claimed, leased and fenced by
+#: workers like task steps. `run_at` is the next attempt (NULL once delivered or given up).
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("account_id", String(40), nullable=False),
+    Column("sandbox", Integer, nullable=False),
+    Column("endpoint_id", String(40), ForeignKey("webhook_endpoints.id", ondelete="CASCADE")),
+    Column("callback_url", Text),
+    Column("lane", String(64), nullable=False),
+    Column("event_seq", BigInteger, ForeignKey("task_events.seq", ondelete="CASCADE")),
+    Column("event_id", String(64), nullable=False),
+    Column("event_type", String(32), nullable=False),
+    Column("payload", Text),
+    Column("status", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("response_status", Integer),
+    Column("error", Text),
+    Column("duration_ms", Integer),
+    Column("created_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    Column("run_at", BigInteger),
+    Column("lease_owner", String(64)),
+    Column("lease_expires_at", BigInteger),
+    Index(
+        "ix_webhook_deliveries_due",
+        "run_at",
+        postgresql_where=text("run_at IS NOT NULL"),
+        sqlite_where=text("run_at IS NOT NULL"),
+    ),
+    Index(
+        "ix_webhook_deliveries_lane",
+        "lane",
+        "lease_expires_at",
+        postgresql_where=text("run_at IS NOT NULL"),
+        sqlite_where=text("run_at IS NOT NULL"),
+    ),
+    Index("ix_webhook_deliveries_log", "account_id", "endpoint_id", "seq"),
+    Index("ix_webhook_deliveries_event", "event_seq"),
+)

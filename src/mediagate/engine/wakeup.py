@@ -1,6 +1,7 @@
-"""Waking idle workers when a task is created or cancelled.
+"""Waking what follows the database: idle workers when a task is created or cancelled, the
+event hub when an event is written, the webhook sender when a delivery is.
 
-Polling the database stays the source of truth; this only makes workers look sooner: an
+Polling the database stays the source of truth; this only makes them look sooner: an
 in-process event always, plus PostgreSQL LISTEN/NOTIFY between processes.
 """
 
@@ -12,14 +13,15 @@ import logging
 
 import asyncpg
 
-from mediagate.db.dialect import TASKS_CHANNEL as CHANNEL
+from mediagate.db.dialect import TASKS_CHANNEL
 from mediagate.db.urls import DatabaseURL
 
 log = logging.getLogger(__name__)
 
 
 class Wakeup:
-    def __init__(self) -> None:
+    def __init__(self, channel: str = TASKS_CHANNEL) -> None:
+        self.channel = channel
         self._event = asyncio.Event()
         self._listener: asyncpg.Connection | None = None
 
@@ -39,9 +41,9 @@ class Wakeup:
             return
         try:
             self._listener = await asyncpg.connect(url.dsn)
-            await self._listener.add_listener(CHANNEL, lambda *_: self._event.set())
+            await self._listener.add_listener(self.channel, lambda *_: self._event.set())
         except (OSError, asyncpg.PostgresError) as exc:
-            log.warning("LISTEN %s failed (%s); workers will rely on polling", CHANNEL, exc)
+            log.warning("LISTEN %s failed (%s); relying on polling", self.channel, exc)
             self._listener = None
 
     async def close(self) -> None:

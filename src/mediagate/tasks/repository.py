@@ -53,6 +53,8 @@ PUBLIC_COLUMNS = (
     tasks.c.started_at,
     tasks.c.completed_at,
     tasks.c.metadata,
+    tasks.c.sandbox,
+    tasks.c.input,
 )
 
 _NAMES = [c.name for c in PUBLIC_COLUMNS]

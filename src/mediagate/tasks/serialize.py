@@ -18,8 +18,9 @@ def task_object(
     row: Sequence[Any], *, with_result: bool = True, links: Linker | None = None
 ) -> dict[str, Any]:
     """`row` holds `repository.PUBLIC_COLUMNS` in order (SQLAlchemy row, asyncpg record or
-    sqlite3 tuple alike). Stored JSON text is embedded without being parsed again; a result is
-    shown only with `links` (which sign its URLs)."""
+    sqlite3 tuple alike). Stored JSON text is embedded without being parsed again. The full
+    object (`with_result`) has `input`, and `result` when `links` (which sign its URLs) are
+    given; list items have neither."""
     (
         task_id,
         task_type,
@@ -37,6 +38,8 @@ def task_object(
         started_at,
         completed_at,
         metadata,
+        sandbox,
+        task_input,
     ) = row
     obj: dict[str, Any] = {
         "id": task_id,
@@ -52,9 +55,12 @@ def task_object(
         "started_at": iso_from_us(started_at),
         "completed_at": iso_from_us(completed_at),
         "metadata": orjson.Fragment(metadata),
+        "sandbox": bool(sandbox),
     }
-    if with_result and status == Status.SUCCEEDED and result is not None and links is not None:
-        obj["result"] = links(result, task_id)
+    if with_result:
+        obj["input"] = orjson.Fragment(task_input)
+        if status == Status.SUCCEEDED and result is not None and links is not None:
+            obj["result"] = links(result, task_id)
     if error_code is not None:
         obj["error"] = {"code": error_code, "message": error_message or ""}
     return obj
