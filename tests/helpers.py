@@ -162,6 +162,7 @@ def engine_settings(url: str, data_dir: Path, **extra: Any) -> Settings:
         idle_poll_seconds=0.5,
         max_attempts=3,
         provider_plugins=["scripted_provider:make"],
+        sse_heartbeat_seconds=0.5,
         **extra,
     )
 

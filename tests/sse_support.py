@@ -56,3 +56,54 @@ def stream_events(
             if count is not None and len(got) >= count:
                 break
     return got
+
+
+class Collector:
+    """Reads a stream in a thread, keeping every event, until the stream ends or `close()`
+    (which returns at the stream's next heartbeat: use a gateway with short ones)."""
+
+    def __init__(self, http: httpx.Client, path: str, **kwargs: Any) -> None:
+        import threading
+
+        self.got: list[Message] = []
+        self.status: int | None = None
+        self._stop = threading.Event()
+        self.ended = threading.Event()
+        self._opened = threading.Event()
+        self._response: httpx.Response | None = None
+        self._thread = threading.Thread(target=self._run, args=(http, path, kwargs), daemon=True)
+        self._thread.start()
+        assert self._opened.wait(10), "the stream did not open"
+
+    def _run(self, http: httpx.Client, path: str, kwargs: dict[str, Any]) -> None:
+        try:
+            with http.stream("GET", path, **kwargs) as response:
+                self._response = response
+                self.status = response.status_code
+                self._opened.set()
+                for message in messages(response, comments=True):
+                    if self._stop.is_set():
+                        return
+                    if not message.comment:
+                        self.got.append(message)
+        except (httpx.HTTPError, RuntimeError):
+            pass  # closed by close()
+        finally:
+            self._opened.set()
+            self.ended.set()
+
+    def wait_for(self, predicate: Any, timeout: float = 30) -> list[Message]:
+        import time
+
+        deadline = time.monotonic() + timeout
+        while not predicate(self.got):
+            if time.monotonic() > deadline:
+                raise AssertionError(f"stream did not get there: {[m.event for m in self.got]}")
+            time.sleep(0.01)
+        return self.got
+
+    def close(self) -> None:
+        """Stop reading at the next message or heartbeat (the server's keep-alive comments
+        make that soon) and drop the connection."""
+        self._stop.set()
+        self._thread.join(10)
