@@ -29,6 +29,10 @@ def _timeline(http: httpx.Client, task_id: str) -> list[dict]:
     return r.json()["data"]
 
 
+def _finished(got, task_id: str) -> bool:
+    return any(m.event == "task.succeeded" and m.json["data"]["id"] == task_id for m in got)
+
+
 def _check_messages(got) -> None:
     for m in got:
         event = m.json
@@ -116,8 +120,7 @@ def test_the_account_stream_sends_what_happens_from_now_on(engine_live):
         try:
             resumed.wait_for(lambda got: len(got) >= len(page))
             later = _scripted(http, "after resuming")
-            resumed.wait_for(lambda got: any(m.event == "task.succeeded"
-                                             and m.json["data"]["id"] == later for m in got))  # fmt: skip
+            resumed.wait_for(lambda got: _finished(got, later))
         finally:
             resumed.close()
         assert [m.id for m in resumed.got[: len(page)]] == [e["id"] for e in page]
@@ -179,11 +182,13 @@ def test_idle_streams_beat_and_cost_no_query_each(quiet_gateway, live):
         readers = []
 
         def read_forever() -> None:
-            with httpx.Client(base_url=base, headers=headers, timeout=10) as own:
-                with own.stream("GET", "/api/v1/events/stream") as response:
-                    for _ in messages(response, comments=True):
-                        if stop.is_set():
-                            return
+            with (
+                httpx.Client(base_url=base, headers=headers, timeout=10) as own,
+                own.stream("GET", "/api/v1/events/stream") as response,
+            ):
+                for _ in messages(response, comments=True):
+                    if stop.is_set():
+                        return
 
         for _ in range(40):
             thread = threading.Thread(target=read_forever, daemon=True)
