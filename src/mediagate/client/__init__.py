@@ -41,20 +41,35 @@ from mediagate.client.errors import (
     UnexpectedTaskStatus,
     WaitTimeout,
 )
-from mediagate.client.models import Model, Page, Pagination, Price, ResultFile, Task, TaskError
+from mediagate.client.models import (
+    Event,
+    Model,
+    Page,
+    Pagination,
+    Price,
+    ResultFile,
+    Task,
+    TaskError,
+    Webhook,
+    WebhookDelivery,
+)
 from mediagate.client.pagination import AsyncPaginator, Paginator
+from mediagate.client.streams import AsyncEventStream, EventStream
 
 __all__ = [
     "APIConnectionError",
     "APIError",
     "APITimeoutError",
     "AsyncClient",
+    "AsyncEventStream",
     "AsyncPaginator",
     "BadRequestError",
     "Client",
     "ConfigurationError",
     "ConflictError",
     "DownloadError",
+    "Event",
+    "EventStream",
     "IdempotencyConflict",
     "InsufficientCredits",
     "InternalError",
@@ -86,4 +101,6 @@ __all__ = [
     "Unauthorized",
     "UnexpectedTaskStatus",
     "WaitTimeout",
+    "Webhook",
+    "WebhookDelivery",
 ]

@@ -11,8 +11,10 @@ from mediagate.client._api import Api
 from mediagate.client._config import ClientConfig
 from mediagate.client._http import AsyncTransport, SyncTransport
 from mediagate.client._ops import Operations
+from mediagate.client.events import AsyncEvents, Events
 from mediagate.client.models_resource import AsyncModels, Models
 from mediagate.client.tasks import AsyncTasks, Tasks
+from mediagate.client.webhooks import AsyncWebhooks, Webhooks
 
 H = TypeVar("H", httpx.Client, httpx.AsyncClient)
 
@@ -54,11 +56,15 @@ class Client(_Base[httpx.Client]):
 
     tasks: Tasks
     models: Models
+    events: Events
+    webhooks: Webhooks
 
     def _connect(self, ops: Operations, http_client: httpx.Client | None) -> None:
-        self._transport = SyncTransport(self._config, http_client)
-        self.tasks = Tasks(ops, self._transport.run)
-        self.models = Models(ops, self._transport.run)
+        self._transport = transport = SyncTransport(self._config, http_client)
+        self.tasks = Tasks(ops, transport.run, transport.iterate)
+        self.models = Models(ops, transport.run)
+        self.events = Events(ops, transport.run, transport.iterate)
+        self.webhooks = Webhooks(ops.api, transport.run)
 
     def close(self) -> None:
         self._transport.close()
@@ -78,11 +84,15 @@ class AsyncClient(_Base[httpx.AsyncClient]):
 
     tasks: AsyncTasks
     models: AsyncModels
+    events: AsyncEvents
+    webhooks: AsyncWebhooks
 
     def _connect(self, ops: Operations, http_client: httpx.AsyncClient | None) -> None:
-        self._transport = AsyncTransport(self._config, http_client)
-        self.tasks = AsyncTasks(ops, self._transport.run)
-        self.models = AsyncModels(ops, self._transport.run)
+        self._transport = transport = AsyncTransport(self._config, http_client)
+        self.tasks = AsyncTasks(ops, transport.run, transport.iterate)
+        self.models = AsyncModels(ops, transport.run)
+        self.events = AsyncEvents(ops, transport.run, transport.iterate)
+        self.webhooks = AsyncWebhooks(ops.api, transport.run)
 
     async def aclose(self) -> None:
         await self._transport.close()

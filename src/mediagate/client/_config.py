@@ -52,6 +52,9 @@ class ClientConfig:
     timeout: float = 30.0
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     poll: PollPolicy = field(default_factory=PollPolicy)
+    #: An event stream silent this long is taken as dead and reconnected (the gateway sends a
+    #: comment at least every 15 s).
+    stream_idle_timeout: float = 45.0
     user_agent: str = f"mediagate-python/{__version__}"
 
     @classmethod

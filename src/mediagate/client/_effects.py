@@ -1,14 +1,15 @@
 """The seam between what the client does and how it does I/O.
 
 Every operation (a request with its retries, `wait`, `download`, ...) is written once, as a
-generator that yields effects (`Send` a request, `Fetch` a file to disk, `Sleep`) and receives
-their outcome: a `Reply`, or a `TransportFailure` thrown in. `Client` runs these generators with
+generator that yields effects (`Send` a request, `Fetch` a file to disk, `Sleep`; `Open` a
+stream and `Read` it; `Emit` an item to the caller) and receives their outcome: a `Reply`, or a
+`TransportFailure` thrown in. `Client` runs these generators with
 blocking httpx and `AsyncClient` with async httpx (`_http.py`); neither knows any logic.
 """
 
 from __future__ import annotations
 
-from collections.abc import Generator, Mapping
+from collections.abc import Callable, Generator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Generic, TypeVar
@@ -46,7 +47,38 @@ class Sleep:
     seconds: float
 
 
-Effect = Send | Fetch | Sleep
+@dataclass(frozen=True)
+class Open:
+    """Start a streamed request (an event stream). A 2xx answer stays open for `Read` (the
+    Reply has no body); any other is read whole, as for `Send`. An operation has at most one
+    stream open: the next `Open`, a failure or the end of the operation closes it.
+    `read_timeout` bounds the wait for the answer and for each later chunk."""
+
+    method: str
+    url: str
+    timeout: float
+    read_timeout: float
+    params: Mapping[str, str] | None = None
+    headers: Mapping[str, str] = field(default_factory=dict, repr=False)  # holds the key
+
+
+@dataclass(frozen=True)
+class Read:
+    """The next chunk of the open stream, within `timeout` seconds; an empty body at its end.
+    A timeout is a TransportFailure (timeout=True), and the stream is closed."""
+
+    timeout: float
+
+
+@dataclass(frozen=True)
+class Emit:
+    """Hand `value` to whoever iterates the operation (`iterate`); the operation goes on when
+    the next item is asked for. Outside `iterate` it is a programming error."""
+
+    value: Any
+
+
+Effect = Send | Fetch | Sleep | Open | Read | Emit
 
 
 @dataclass(frozen=True)
@@ -102,3 +134,25 @@ def advance(op: Op[T], reply: Reply | None, failure: TransportFailure | None) ->
         return op.throw(failure) if failure is not None else op.send(reply)
     except StopIteration as stop:
         return Done(stop.value)
+
+
+def relay(op: Op[T], on_emit: Callable[[Any], None]) -> Op[T]:
+    """Run `op` inside another operation: its effects pass through, its `Emit`s go to
+    `on_emit` instead of the caller (which may raise to stop it)."""
+    try:
+        reply: Reply | None = None
+        failure: TransportFailure | None = None
+        while True:
+            step = advance(op, reply, failure)
+            if isinstance(step, Done):
+                return step.value
+            reply, failure = None, None
+            if isinstance(step, Emit):
+                on_emit(step.value)
+                continue
+            try:
+                reply = yield step
+            except TransportFailure as exc:
+                failure = exc
+    finally:
+        op.close()

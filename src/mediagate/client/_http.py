@@ -1,13 +1,14 @@
 """The two transports: they run operations (`_effects.py`) on blocking or on async httpx.
 
 They hold no logic: send a request and read its answer (bounded), stream a file into a `Sink`,
-sleep. Errors of the network come back to the operation as a `TransportFailure`.
+sleep, open an event stream and read its chunks, hand emitted items to the caller. Errors of the
+network come back to the operation as a `TransportFailure`.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Generator, Iterator
 from typing import Any, TypeVar
 
 import anyio
@@ -17,8 +18,11 @@ from mediagate.client._config import ClientConfig
 from mediagate.client._effects import (
     Done,
     Effect,
+    Emit,
     Fetch,
     Op,
+    Open,
+    Read,
     Reply,
     Send,
     Sleep,
@@ -28,6 +32,7 @@ from mediagate.client._effects import (
     lower_headers,
 )
 from mediagate.client._files import Sink
+from mediagate.client._streaming import AsyncStreamSlot, StreamSlot, open_args
 from mediagate.client.errors import InvalidResponse
 
 T = TypeVar("T")
@@ -57,6 +62,10 @@ def _http_args(effect: Send) -> dict[str, Any]:
     }
 
 
+def _emitted(value: Any) -> TypeError:
+    return TypeError(f"this operation emits items ({type(value).__name__}): iterate it, not run")
+
+
 def _reply(response: httpx.Response, chunks: list[bytes]) -> Reply:
     return Reply(response.status_code, lower_headers(response.headers), b"".join(chunks))
 
@@ -76,25 +85,51 @@ class SyncTransport:
         self.http = http or httpx.Client(**new_http_kwargs(config))
 
     def run(self, op: Op[T]) -> T:
+        done: list[T] = []
+        driver = self._drive(op, done)
         try:
-            step = advance(op, None, None)
-            while not isinstance(step, Done):
-                step = advance(op, *self._perform(step))
-            return step.value
+            for value in driver:
+                raise _emitted(value)
         finally:
-            op.close()
+            driver.close()
+        return done[0]
+
+    def iterate(self, op: Op[Any]) -> Iterator[Any]:
+        """The items `op` emits, as they come; closing the iterator ends `op`."""
+        return self._drive(op, [])
 
     def close(self) -> None:
         if self._owns:
             self.http.close()
 
-    def _perform(self, effect: Effect) -> Outcome:
+    def _drive(self, op: Op[T], done: list[T]) -> Generator[Any, None, None]:
+        stream = StreamSlot()
+        try:
+            step = advance(op, None, None)
+            while not isinstance(step, Done):
+                if isinstance(step, Emit):
+                    yield step.value
+                    outcome: Outcome = (None, None)
+                else:
+                    outcome = self._perform(step, stream)
+                step = advance(op, *outcome)
+            done.append(step.value)
+        finally:
+            stream.close()
+            op.close()
+
+    def _perform(self, effect: Effect, stream: StreamSlot) -> Outcome:
         if isinstance(effect, Sleep):
             time.sleep(effect.seconds)
             return None, None
+        if isinstance(effect, Read):
+            return stream.read(effect.timeout)
         try:
             if isinstance(effect, Fetch):
                 return self._fetch(effect), None
+            if isinstance(effect, Open):
+                return self._open(effect, stream), None
+            assert isinstance(effect, Send)
             return self._send(effect), None
         except httpx.HTTPError as exc:
             return None, failure_from(exc)
@@ -102,6 +137,18 @@ class SyncTransport:
     def _send(self, effect: Send) -> Reply:
         with self.http.stream(effect.method, effect.url, **_http_args(effect)) as response:
             return _reply(response, self._read(response.iter_bytes(), MAX_API_BODY + 1, response))
+
+    def _open(self, effect: Open, stream: StreamSlot) -> Reply:
+        stream.close()
+        response = self.http.send(self.http.build_request(**open_args(effect)), stream=True)
+        if not 200 <= response.status_code < 300:
+            try:
+                chunks = self._read(response.iter_bytes(), MAX_API_BODY + 1, response)
+            finally:
+                response.close()
+            return _reply(response, chunks)
+        stream.hold(response, effect.read_timeout)
+        return Reply(response.status_code, lower_headers(response.headers))
 
     def _read(self, chunks: Iterator[bytes], limit: int, response: httpx.Response) -> list[bytes]:
         got: list[bytes] = []
@@ -135,25 +182,52 @@ class AsyncTransport:
         self.http = http or httpx.AsyncClient(**new_http_kwargs(config))
 
     async def run(self, op: Op[T]) -> T:
+        done: list[T] = []
+        driver = self._drive(op, done)
         try:
-            step = advance(op, None, None)
-            while not isinstance(step, Done):
-                step = advance(op, *await self._perform(step))
-            return step.value
+            async for value in driver:
+                raise _emitted(value)
         finally:
-            op.close()
+            await driver.aclose()
+        return done[0]
+
+    def iterate(self, op: Op[Any]) -> AsyncIterator[Any]:
+        """The items `op` emits, as they come; `aclose()` of the iterator ends `op`."""
+        return self._drive(op, [])
 
     async def close(self) -> None:
         if self._owns:
             await self.http.aclose()
 
-    async def _perform(self, effect: Effect) -> Outcome:
+    async def _drive(self, op: Op[T], done: list[T]) -> AsyncIterator[Any]:
+        stream = AsyncStreamSlot()
+        try:
+            step = advance(op, None, None)
+            while not isinstance(step, Done):
+                if isinstance(step, Emit):
+                    yield step.value
+                    outcome: Outcome = (None, None)
+                else:
+                    outcome = await self._perform(step, stream)
+                step = advance(op, *outcome)
+            done.append(step.value)
+        finally:
+            with anyio.CancelScope(shield=True):
+                await stream.aclose()
+            op.close()
+
+    async def _perform(self, effect: Effect, stream: AsyncStreamSlot) -> Outcome:
         if isinstance(effect, Sleep):
             await anyio.sleep(effect.seconds)
             return None, None
+        if isinstance(effect, Read):
+            return await stream.read(effect.timeout)
         try:
             if isinstance(effect, Fetch):
                 return await self._fetch(effect), None
+            if isinstance(effect, Open):
+                return await self._open(effect, stream), None
+            assert isinstance(effect, Send)
             return await self._send(effect), None
         except httpx.HTTPError as exc:
             return None, failure_from(exc)
@@ -162,6 +236,19 @@ class AsyncTransport:
         async with self.http.stream(effect.method, effect.url, **_http_args(effect)) as response:
             chunks = await self._read(response.aiter_bytes(), MAX_API_BODY + 1, response)
             return _reply(response, chunks)
+
+    async def _open(self, effect: Open, stream: AsyncStreamSlot) -> Reply:
+        await stream.aclose()
+        request = self.http.build_request(**open_args(effect))
+        response = await self.http.send(request, stream=True)
+        if not 200 <= response.status_code < 300:
+            try:
+                chunks = await self._read(response.aiter_bytes(), MAX_API_BODY + 1, response)
+            finally:
+                await response.aclose()
+            return _reply(response, chunks)
+        stream.hold(response)
+        return Reply(response.status_code, lower_headers(response.headers))
 
     async def _read(
         self, chunks: AsyncIterator[bytes], limit: int, response: httpx.Response

@@ -86,6 +86,8 @@ def envelope(reply: Reply) -> Envelope:
     """The data of a 2xx answer, or the typed error of any other."""
     if not 200 <= reply.status < 300:
         raise api_error(reply)
+    if reply.status == 204:
+        return Envelope(None, None, reply.status)
     body = _json(reply)
     if not isinstance(body, dict) or body.get("success") is not True or "data" not in body:
         raise InvalidResponse(

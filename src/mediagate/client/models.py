@@ -1,4 +1,5 @@
-"""Typed, immutable models of the contract's objects: Task, ResultFile, TaskError, Model, Page.
+"""Typed, immutable models of the contract's objects: Task, ResultFile, TaskError, Model, Page,
+Event, Webhook, WebhookDelivery.
 
 Fields the server adds later are ignored; `type`, `status` and other vocabularies are plain
 strings, so a status this client does not know yet still parses (see `Task.is_final`).
@@ -19,8 +20,10 @@ ACTIVE_STATUSES = frozenset({PENDING, QUEUED, RUNNING})
 FINAL_STATUSES = frozenset({SUCCEEDED, FAILED, CANCELLED, EXPIRED})
 TASK_TYPES = ("video", "image", "audio", "music", "model3d")
 
-#: What a task id can be (ids are `task_` + URL-safe random text); anything else cannot exist.
-TASK_ID = re.compile(r"[A-Za-z0-9_-]{1,128}")
+#: What an id can be (ids are `task_`, `evt_`, `wh_`, ... + URL-safe text); anything else
+#: cannot exist, and never goes into a URL path.
+ID = re.compile(r"[A-Za-z0-9_-]{1,128}")
+TASK_ID = ID
 
 T = TypeVar("T")
 
@@ -38,6 +41,7 @@ class ResultFile(_Model):
     duration: float | None = None
     width: int | None = None
     height: int | None = None
+    thumbnail_url: str | None = None
 
     @field_validator("url")
     @classmethod
@@ -71,6 +75,8 @@ class Task(_Model):
     started_at: datetime | None = None
     completed_at: datetime | None = None
     metadata: dict[str, Any] = Field(default_factory=dict)
+    input: dict[str, Any] | None = None  # in a task read alone, not in listings
+    sandbox: bool | None = None
 
     @field_validator("id")
     @classmethod
@@ -117,3 +123,47 @@ class Page(_Model, Generic[T]):
 
     data: list[T]
     pagination: Pagination
+
+
+class Event(_Model):
+    """A change of a task: `type` is `task.<kind>` (`task.created`, `task.running`,
+    `task.progress`, `task.succeeded`, ...), `data` the task as it was then."""
+
+    id: str
+    type: str
+    created_at: datetime
+    data: Task
+
+    @property
+    def is_final(self) -> bool:
+        """The task's last event: it ended (succeeded, failed, was cancelled or expired)."""
+        return self.data.is_final
+
+
+class Webhook(_Model):
+    """An endpoint events are delivered to, signed with its `secret` (`whsec_...`; the
+    gateway shows it when the endpoint is made and when it is rotated)."""
+
+    id: str
+    url: str
+    events: list[str]
+    description: str | None = None
+    disabled: bool = False
+    secret: str | None = None
+    created_at: datetime
+
+
+class WebhookDelivery(_Model):
+    """One event sent (or being sent) to one endpoint: `status` is `pending`, `succeeded` or
+    `failed`; `response_status` the receiver's last answer, `error` why a try failed."""
+
+    id: str
+    event_id: str
+    event_type: str
+    status: str
+    attempts: int = Field(ge=0)
+    response_status: int | None = None
+    error: str | None = None
+    duration_ms: int | None = None
+    created_at: datetime
+    next_attempt_at: datetime | None = None

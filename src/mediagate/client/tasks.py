@@ -1,13 +1,14 @@
-"""`client.tasks`: create, get, wait, download, list, cancel (sync and async, same surface)."""
+"""`client.tasks`: create, get, wait, download, list, cancel, events, stream (sync and async,
+same surface)."""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar, Unpack
 
-from mediagate.client import _download, _wait
+from mediagate.client import _download, _event_ops, _wait
 from mediagate.client._effects import Op
 from mediagate.client._ops import (
     CreateParams,
@@ -17,8 +18,9 @@ from mediagate.client._ops import (
     list_params,
 )
 from mediagate.client._wait import OnUpdate
-from mediagate.client.models import Task
+from mediagate.client.models import Event, Task
 from mediagate.client.pagination import AsyncPaginator, Paginator
+from mediagate.client.streams import AsyncEventStream, EventStream
 
 T = TypeVar("T")
 PathLike = str | os.PathLike[str]
@@ -26,11 +28,18 @@ DEFAULT_WAIT = 3600.0
 
 
 class Tasks:
-    """Each method runs one operation of `_ops`/`_wait`/`_download` on blocking HTTP."""
+    """Each method runs one operation of `_ops`/`_wait`/`_download`/`_event_ops` on blocking
+    HTTP."""
 
-    def __init__(self, ops: Operations, run: Callable[[Op[Any]], Any]) -> None:
+    def __init__(
+        self,
+        ops: Operations,
+        run: Callable[[Op[Any]], Any],
+        iterate: Callable[[Op[Any]], Iterator[Any]],
+    ) -> None:
         self._ops = ops
         self._run = run
+        self._iterate = iterate
 
     def create(self, **params: Unpack[CreateParams]) -> Task:
         """Submit a task: `type`, `model`, `input`, and optionally `metadata`, `callback_url`,
@@ -50,8 +59,9 @@ class Tasks:
     ) -> Task:
         """The task once it succeeded. Raises TaskFailed, TaskCancelled, TaskExpired (or
         UnexpectedTaskStatus) if it ended otherwise, WaitTimeout after `timeout` seconds (None:
-        as long as the task runs; the gateway ends every task at its deadline). `on_update`
-        is called with the task after every poll."""
+        as long as the task runs; the gateway ends every task at its deadline). Follows the
+        task's event stream (polls a gateway without one); `on_update` is called with the task
+        at first and on each change."""
         return self._run(_wait.wait(self._ops, task, timeout, on_update))
 
     def download(self, task: Task | str, dest: PathLike = ".") -> list[Path]:
@@ -71,13 +81,30 @@ class Tasks:
         final one raises TaskNotCancellable."""
         return self._run(self._ops.cancel(task))
 
+    def events(self, task: Task | str) -> list[Event]:
+        """The task's timeline: each of its events, oldest first."""
+        return self._run(_event_ops.timeline(self._ops.api, task))
+
+    def stream(self, task: Task | str, *, after: str | None = None) -> EventStream:
+        """The task's events as they happen: its latest event (its current state) first, or
+        those after event `after`, then each change, ending after the final one. Dropped
+        connections are resumed where they broke."""
+        return EventStream(self._iterate(_event_ops.task_stream(self._ops.api, task, after)))
+
 
 class AsyncTasks:
-    """`Tasks` on async HTTP: the same methods, to await (`list` gives an async iterator)."""
+    """`Tasks` on async HTTP: the same methods, to await (`list` and `stream` give async
+    iterators)."""
 
-    def __init__(self, ops: Operations, run: Callable[[Op[Any]], Awaitable[Any]]) -> None:
+    def __init__(
+        self,
+        ops: Operations,
+        run: Callable[[Op[Any]], Awaitable[Any]],
+        iterate: Callable[[Op[Any]], AsyncIterator[Any]],
+    ) -> None:
         self._ops = ops
         self._run = run
+        self._iterate = iterate
 
     async def create(self, **params: Unpack[CreateParams]) -> Task:
         return await self._run(self._ops.create(*create_body(params)))
@@ -103,3 +130,9 @@ class AsyncTasks:
 
     async def cancel(self, task: Task | str) -> Task:
         return await self._run(self._ops.cancel(task))
+
+    async def events(self, task: Task | str) -> list[Event]:
+        return await self._run(_event_ops.timeline(self._ops.api, task))
+
+    def stream(self, task: Task | str, *, after: str | None = None) -> AsyncEventStream:
+        return AsyncEventStream(self._iterate(_event_ops.task_stream(self._ops.api, task, after)))
