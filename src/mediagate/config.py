@@ -6,10 +6,11 @@ from datetime import timedelta
 from functools import cached_property
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from mediagate.db.urls import DatabaseURL, parse_database_url
+from mediagate.webhooks.schedule import DEFAULT_SCHEDULE, parse_schedule
 
 
 class Settings(BaseSettings):
@@ -38,6 +39,29 @@ class Settings(BaseSettings):
         le=10,
         description="How often each API process reads the event log when nothing woke it "
         "(SQLite has no NOTIFY; on PostgreSQL a fallback).",
+    )
+
+    # Webhooks.
+    webhook_concurrency: int = Field(
+        default=32,
+        ge=0,
+        description="Concurrent webhook deliveries per worker process, in slots of their own "
+        "(never task step slots); 0: this process delivers none.",
+    )
+    webhook_lane_concurrency: int = Field(
+        default=4,
+        ge=1,
+        le=1000,
+        description="Deliveries in flight at once to one endpoint (or to one account's "
+        "callback URLs), so a slow receiver delays no one else.",
+    )
+    webhook_timeout_seconds: float = Field(
+        default=15.0, gt=0, le=300, description="How long a receiver has to answer a delivery."
+    )
+    webhook_retry_schedule: str = Field(
+        default=DEFAULT_SCHEDULE,
+        description="Delays before each retry of a failed delivery (jittered; a longer "
+        "Retry-After wins), e.g. 5s,5m,30m,2h; after the last the delivery is failed.",
     )
 
     # The engine.
@@ -106,6 +130,17 @@ class Settings(BaseSettings):
     s3_path_style: bool | None = None
     url_ttl_seconds: int = Field(default=900, ge=1, le=7 * 86400)
     result_retention: timedelta = Field(default=timedelta(days=7))
+
+    @field_validator("webhook_retry_schedule")
+    @classmethod
+    def _retry_schedule(cls, value: str) -> str:
+        parse_schedule(value)
+        return value
+
+    @cached_property
+    def webhook_retry_delays(self) -> tuple[float, ...]:
+        """`webhook_retry_schedule` in seconds."""
+        return parse_schedule(self.webhook_retry_schedule)
 
     @cached_property
     def database(self) -> DatabaseURL:

@@ -38,6 +38,14 @@ class TaskNotFound(ServiceError):
         super().__init__("Task not found")
 
 
+class ResourceNotFound(ServiceError):
+    """Anything but a task that the caller cannot see (a webhook endpoint, a delivery): answered
+    exactly like one that never existed."""
+
+    status_code = 404
+    code = "NOT_FOUND"
+
+
 class RouteNotFound(ServiceError):
     status_code = 404
     code = "NOT_FOUND"

@@ -144,6 +144,13 @@ async def notify_workers(conn: AsyncConnection) -> None:
         await conn.exec_driver_sql(f"NOTIFY {TASKS_CHANNEL}")
 
 
+async def notify_deliveries(conn: AsyncConnection) -> None:
+    """Wake webhook senders in every process when this transaction commits (PostgreSQL
+    NOTIFY, as the event trigger sends for the deliveries it makes)."""
+    if conn.dialect.name == "postgresql":
+        await conn.exec_driver_sql(f"NOTIFY {DELIVERIES_CHANNEL}")
+
+
 def lock_skipped(select_sql: str, postgres: bool) -> str:
     """The claim's candidate rows: locked and skipped when others hold them (PostgreSQL); on
     SQLite the write transaction is the only writer, so plain rows are enough."""

@@ -246,10 +246,11 @@ webhook_deliveries = Table(
         postgresql_where=text("run_at IS NOT NULL"),
         sqlite_where=text("run_at IS NOT NULL"),
     ),
+    # Deliveries in flight (a live lease), by lane: what a claim counts against lane limits.
     Index(
-        "ix_webhook_deliveries_lane",
-        "lane",
+        "ix_webhook_deliveries_leased",
         "lease_expires_at",
+        "lane",
         postgresql_where=text("run_at IS NOT NULL"),
         sqlite_where=text("run_at IS NOT NULL"),
     ),

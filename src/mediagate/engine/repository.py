@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import Table, case, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from mediagate.db import Database, dialect
@@ -75,14 +75,18 @@ async def claim(
     if limit <= 0 or not rooms:
         return []
     sql = _claim_sql(len(rooms), db.backend == "postgresql")
-    # Each claim gets its own token `<worker>:<now>`, so a worker that claims the same task
-    # again after losing its lease cannot be confused with its earlier self.
-    params: list[Any] = [f"{token_prefix}:{now}", now + lease_us]
+    params: list[Any] = [lease_token(token_prefix, now), now + lease_us]
     for name, room in rooms.items():
         params += [name, now, now, min(room, limit)]
     params.append(limit)
     rows = await db.fast.write_returning(sql, params)
     return [ClaimedTask(*row[:-1], lease=row[-1]) for row in rows]
+
+
+def lease_token(token_prefix: str, now: int) -> str:
+    """Each claim gets its own token `<worker>:<now>`, so a worker that claims the same job
+    again after losing its lease cannot be confused with its earlier self."""
+    return f"{token_prefix}:{now}"
 
 
 _ACTIVE_SQL = ", ".join(f"'{status}'" for status in ACTIVE)
@@ -109,29 +113,47 @@ def _claim_sql(provider_count: int, postgres: bool) -> str:
 
 
 @lru_cache(maxsize=256)
-def _update_sql(columns: tuple[str, ...], only_active: bool) -> tuple[str, tuple[str, ...]]:
-    """The fenced UPDATE for these columns (`?` placeholders) and its parameters' types,
-    built once per column set: the engine's hot path skips statement construction."""
+def _fenced_sql(
+    table: Table, key: str, columns: tuple[str, ...], condition: str
+) -> tuple[str, tuple[str, ...]]:
+    """The fenced UPDATE of one leased row of `table` for these columns (`?` placeholders) and
+    its parameters' types, built once per column set: the hot path skips statement
+    construction."""
     for column in columns:
-        if column not in tasks.c:
-            raise ValueError(f"tasks has no column {column!r}")
+        if column not in table.c:
+            raise ValueError(f"{table.name} has no column {column!r}")
     sql = (
-        "UPDATE tasks SET " + ", ".join(f"{c} = ?" for c in columns)
-        + " WHERE id = ? AND lease_owner = ?"
-        + (f" AND status IN ({_ACTIVE_SQL})" if only_active else "")
+        f"UPDATE {table.name} SET " + ", ".join(f"{c} = ?" for c in columns)
+        + f" WHERE {key} = ? AND lease_owner = ?{condition}"
     )  # fmt: skip
-    return sql, dialect.cast_types(tasks, (*columns, "id", "lease_owner"))
+    return sql, dialect.cast_types(table, (*columns, key, "lease_owner"))
+
+
+async def fenced_write(
+    db: Database,
+    table: Table,
+    key: tuple[str, Hashable],
+    lease: str,
+    values: Mapping[str, Any],
+    condition: str = "",
+) -> bool:
+    """Write `values` to the row `key` (column, value) of `table` if the claim `lease` still
+    holds it (and `condition`, SQL starting with " AND ", holds). On the raw-driver fast path:
+    jobs end at hundreds a second, and concurrent jobs' writes go to the database together."""
+    columns = tuple(values)
+    sql, types = _fenced_sql(table, key[0], columns, condition)
+    params = (*(_plain(values[c]) for c in columns), key[1], lease)
+    return await db.fast.update(sql, params, types=types, key=key[1]) == 1
+
+
+_ONLY_ACTIVE = f" AND status IN ({_ACTIVE_SQL})"
 
 
 async def _fenced_update(
     db: Database, task: ClaimedTask, values: dict[str, Any], only_active: bool
 ) -> bool:
-    """On the raw-driver fast path: steps end at hundreds a second, and concurrent steps'
-    writes go to the database together."""
-    columns = tuple(values)
-    sql, types = _update_sql(columns, only_active)
-    params = (*(_plain(values[c]) for c in columns), task.id, task.lease)
-    return await db.fast.update(sql, params, types=types, key=task.id) == 1
+    condition = _ONLY_ACTIVE if only_active else ""
+    return await fenced_write(db, tasks, ("id", task.id), task.lease, values, condition)
 
 
 def _plain(value: Any) -> Any:

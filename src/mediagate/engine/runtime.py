@@ -1,4 +1,5 @@
-"""The engine of one process: its providers, storage, HTTP client and worker loop."""
+"""The engine of one process: its providers, storage, HTTP client, worker loop, and the
+webhook sender (a second worker loop, with slots of its own)."""
 
 from __future__ import annotations
 
@@ -10,11 +11,13 @@ import httpx
 
 from mediagate.config import Settings
 from mediagate.db import Database
+from mediagate.engine.jobs import TaskSteps
 from mediagate.engine.steps import StepContext
 from mediagate.engine.wakeup import Wakeup
 from mediagate.engine.worker import Worker
 from mediagate.providers.registry import ProviderSet
 from mediagate.storage import Storage
+from mediagate.webhooks.sender import WebhookSender
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +32,7 @@ class Engine:
         wakeup: Wakeup,
     ) -> None:
         self.settings = settings
+        self.db = db
         self.wakeup = wakeup
         self.http = httpx.AsyncClient(
             timeout=httpx.Timeout(60.0, connect=10.0), follow_redirects=True
@@ -44,23 +48,29 @@ class Engine:
             max_result_bytes=settings.max_result_bytes,
         )
         self.worker = Worker(
-            ctx,
+            TaskSteps(ctx, settings.provider_concurrency),
             slots=settings.workers,
             lease_s=settings.lease_seconds,
             idle_poll_s=settings.idle_poll_seconds,
-            provider_concurrency=settings.provider_concurrency,
             wakeup=wakeup,
+        )
+        self.webhooks = (
+            WebhookSender(settings, db, storage) if settings.webhook_concurrency > 0 else None
         )
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
-        await self.wakeup.listen(self.worker.ctx.db.url)
+        await self.wakeup.listen(self.db.url)
         self._task = asyncio.create_task(self.worker.run(), name="engine")
+        if self.webhooks is not None:
+            await self.webhooks.start()
 
     async def stop(self) -> None:
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+        if self.webhooks is not None:
+            await self.webhooks.stop()
         await self.wakeup.close()
         await self.http.aclose()

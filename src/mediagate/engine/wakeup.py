@@ -25,6 +25,11 @@ class Wakeup:
         self._event = asyncio.Event()
         self._listener: asyncpg.Connection | None = None
 
+    @property
+    def listening(self) -> bool:
+        """Whether NOTIFY from other processes wakes it (PostgreSQL, once `listen` worked)."""
+        return self._listener is not None
+
     def notify_local(self) -> None:
         self._event.set()
 

@@ -6,6 +6,8 @@ from mediagate.metrics.definitions import (
     PROVIDER_CALL_SECONDS,
     PROVIDER_ERRORS,
     STEP_SECONDS,
+    WEBHOOK_ATTEMPT_SECONDS,
+    WEBHOOK_ATTEMPTS,
     provider_call,
 )
 from mediagate.metrics.exposition import render
@@ -15,6 +17,8 @@ __all__ = [
     "PROVIDER_CALL_SECONDS",
     "PROVIDER_ERRORS",
     "STEP_SECONDS",
+    "WEBHOOK_ATTEMPTS",
+    "WEBHOOK_ATTEMPT_SECONDS",
     "provider_call",
     "render",
 ]

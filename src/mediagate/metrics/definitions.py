@@ -29,6 +29,15 @@ PROVIDER_ERRORS = Counter(
     ["provider", "call", "code"], registry=REGISTRY,
 )  # fmt: skip
 
+WEBHOOK_ATTEMPTS = Counter(
+    "mediagate_webhook_attempts", "Webhook delivery attempts, by outcome.", ["outcome"],
+    registry=REGISTRY,
+)  # fmt: skip
+WEBHOOK_ATTEMPT_SECONDS = Histogram(
+    "mediagate_webhook_attempt_seconds", "Time of one webhook delivery attempt.",
+    buckets=_SLOW, registry=REGISTRY,
+)  # fmt: skip
+
 
 @asynccontextmanager
 async def provider_call(provider: str, call: str) -> AsyncIterator[None]:

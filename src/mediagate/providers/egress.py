@@ -40,19 +40,28 @@ async def _resolve(host: str, port: int) -> list[str]:
     return [str(info[4][0]) for info in infos]
 
 
-async def refuse_private(request: httpx.Request) -> None:
-    """An httpx request hook: raise INVALID_INPUT for a host with a non-public address."""
-    url = request.url
+async def private_address(url: httpx.URL) -> str | None:
+    """The first loopback, private, link-local, reserved or otherwise non-global address the
+    host of `url` resolves to; None when it has none (or does not resolve)."""
     port = url.port or (443 if url.scheme == "https" else 80)
     for address in await _resolve(url.host, port):
         ip = ipaddress.ip_address(address.split("%", 1)[0])
         if not ip.is_global:
-            raise ProviderError(
-                "INVALID_INPUT",
-                f"the URL {url.copy_with(query=None)} points to {ip}, a private or local "
-                f"address; the gateway fetches only public URLs ({ALLOW_SETTING}=true allows "
-                "private ones)",
-            )
+            return str(ip)
+    return None
+
+
+async def refuse_private(request: httpx.Request) -> None:
+    """An httpx request hook: raise INVALID_INPUT for a host with a non-public address."""
+    url = request.url
+    ip = await private_address(url)
+    if ip is not None:
+        raise ProviderError(
+            "INVALID_INPUT",
+            f"the URL {url.copy_with(query=None)} points to {ip}, a private or local "
+            f"address; the gateway fetches only public URLs ({ALLOW_SETTING}=true allows "
+            "private ones)",
+        )
 
 
 def untrusted_url_client(

@@ -257,10 +257,11 @@ def upgrade() -> None:
         postgresql_where=sa.text("run_at IS NOT NULL"),
         sqlite_where=sa.text("run_at IS NOT NULL"),
     )
+    # Deliveries in flight (a live lease), by lane: what a claim counts against lane limits.
     op.create_index(
-        "ix_webhook_deliveries_lane",
+        "ix_webhook_deliveries_leased",
         "webhook_deliveries",
-        ["lane", "lease_expires_at"],
+        ["lease_expires_at", "lane"],
         postgresql_where=sa.text("run_at IS NOT NULL"),
         sqlite_where=sa.text("run_at IS NOT NULL"),
     )

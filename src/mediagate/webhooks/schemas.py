@@ -1,0 +1,86 @@
+"""The bodies of `POST /api/v1/webhooks` and `PATCH /api/v1/webhooks/{id}`."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr, field_validator
+
+from mediagate.events.service import TYPES
+
+#: What an endpoint receives when it names no events: every status change of a task.
+DEFAULT_EVENTS: tuple[str, ...] = tuple(
+    t for t in TYPES if t not in ("task.created", "task.progress")
+)
+URL_MAX = 2048
+DESCRIPTION_MAX = 500
+_URL_DOC = (
+    "Where deliveries are POSTed: an absolute http:// or https:// URL (redirects are not followed)."
+)
+_EVENTS_DOC = (
+    f"Event types to deliver, from {', '.join(TYPES)}; default: {', '.join(DEFAULT_EVENTS)}."
+)
+
+
+def check_url(value: str) -> str:
+    if not value.isprintable() or " " in value:
+        raise ValueError("must not contain spaces or control characters")
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError("must be an absolute http:// or https:// URL")
+    try:
+        parts.port  # noqa: B018 - raises on a port that is not a number in range
+    except ValueError:
+        raise ValueError("has an invalid port") from None
+    return value
+
+
+def check_events(value: list[str]) -> list[str]:
+    if not value:
+        raise ValueError("must name at least one event type")
+    unknown = [t for t in value if t not in TYPES]
+    if unknown:
+        raise ValueError(f"unknown event type {unknown[0][:60]!r}; types are {', '.join(TYPES)}")
+    return list(dict.fromkeys(value))
+
+
+class CreateWebhookRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    url: StrictStr = Field(max_length=URL_MAX, description=_URL_DOC)
+    events: list[StrictStr] | None = Field(default=None, description=_EVENTS_DOC)
+    description: StrictStr = Field(default="", max_length=DESCRIPTION_MAX)
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        return check_url(value)
+
+    @field_validator("events")
+    @classmethod
+    def _events(cls, value: list[str] | None) -> list[str] | None:
+        return None if value is None else check_events(value)
+
+
+class UpdateWebhookRequest(BaseModel):
+    """Only the fields given change."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    url: StrictStr | None = Field(default=None, max_length=URL_MAX, description=_URL_DOC)
+    events: list[StrictStr] | None = Field(default=None, description=_EVENTS_DOC)
+    description: StrictStr | None = Field(default=None, max_length=DESCRIPTION_MAX)
+    disabled: StrictBool | None = Field(
+        default=None,
+        description="true stops deliveries (those waiting end as failed); false resumes them.",
+    )
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str | None) -> str | None:
+        return None if value is None else check_url(value)
+
+    @field_validator("events")
+    @classmethod
+    def _events(cls, value: list[str] | None) -> list[str] | None:
+        return None if value is None else check_events(value)
