@@ -115,6 +115,9 @@ async def _post(ctx: SendContext, url: str, body: bytes, headers: dict[str, str]
         status, error = None, exc.message
     except httpx.HTTPError as exc:
         status, error = None, f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    except Exception as exc:  # the HTTP stack failing in a way it does not classify
+        log.warning("POST to %s failed unexpectedly", url, exc_info=True)
+        status, error = None, f"{type(exc).__name__}: {exc}"
     duration_ms = int((time.perf_counter() - started) * 1000)
     return Answer(status, _short(error) if error else None, retry_after, duration_ms)
 

@@ -3,9 +3,10 @@ leased, fenced and released like task steps) in slots of their own, so a slow re
 takes a task step's slot, and at most `webhook_lane_concurrency` of one lane are in flight.
 
 Wake-ups: PostgreSQL NOTIFY `mediagate_deliveries` (the event trigger sends it when it makes a
-delivery, the API when it makes a test or a redelivery), else this process's commits; and the
-engine's fallback poll. On commits, a read checks that something is claimable before the claim
-(a write, whose own commit would wake the sender again).
+delivery, the API when it makes a test or a redelivery), else this process's commits (at most
+one wake-up per COMMIT_WAKE_S: under load the engine commits hundreds of times a second); and
+the engine's fallback poll. Woken by commits, a read checks that something is claimable before
+the claim (a write, whose own commit would wake the sender again).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from mediagate.webhooks.delivery import USER_AGENT, SendContext, attempt
 from mediagate.webhooks.repository import ClaimedDelivery
 
 GROUP = "webhooks"
+COMMIT_WAKE_S = 0.02
 
 
 class Deliveries:
@@ -118,13 +120,23 @@ class WebhookSender:
             wakeup=self.wakeup,
         )
         self._task: asyncio.Task[None] | None = None
+        self._wake_due = False
 
     async def start(self) -> None:
         await self.wakeup.listen(self.db.url)
         if not self.wakeup.listening:
             self.jobs.check_first = True
-            self.db.on_commit(self.wakeup.notify_local)
+            self.db.on_commit(self._committed)
         self._task = asyncio.create_task(self.worker.run(), name="webhook sender")
+
+    def _committed(self) -> None:
+        if not self._wake_due:
+            self._wake_due = True
+            asyncio.get_running_loop().call_later(COMMIT_WAKE_S, self._wake)
+
+    def _wake(self) -> None:
+        self._wake_due = False
+        self.wakeup.notify_local()
 
     async def stop(self) -> None:
         if self._task is not None:
