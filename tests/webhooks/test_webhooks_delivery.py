@@ -410,3 +410,19 @@ def test_a_hanging_receiver_does_not_delay_another_endpoint(narrow_gateway, rece
         _wait_log(http, slow["id"], lambda items: len(items) == slow_count
                   and all(d["status"] == "succeeded" for d in items))  # fmt: skip
     assert receiver.max_in_flight("/slow") <= LANE_LIMIT
+
+
+def test_a_private_callback_url_is_refused_at_delivery(engine_live, receiver):
+    """The default egress rule (no MEDIAGATE_FETCH_PRIVATE_URLS): a loopback callback URL gets
+    nothing; the log says why, and the delivery waits for its retry."""
+    with engine_live.client() as http:
+        task_id = _task(http, callback_url=receiver.url("/private"))
+        wait_for(http, task_id)
+        items = _wait_log(
+            http, "default", lambda items: any(d["event_id"] and d["error"] for d in items)
+        )
+    refused = next(d for d in items if d["error"])
+    assert "127.0.0.1" in refused["error"] and "private" in refused["error"]
+    assert refused["status"] == "pending" and refused["response_status"] is None
+    assert refused["next_attempt_at"] is not None
+    assert receiver.got() == []
