@@ -234,6 +234,17 @@ def test_a_receiver_that_hangs_is_retried_after_the_timeout(gateway, receiver):
         assert done["attempts"] == 2 and done["response_status"] == 200
 
 
+def test_redirects_are_not_followed(gateway, receiver):
+    key = gateway.new_key()
+    with gateway.client(key.secret) as http:
+        endpoint = _endpoint(http, receiver.url("/moved"))
+        receiver.script("/moved", Answer(307, {"Location": receiver.url("/elsewhere")}))
+        _send_test(http, endpoint["id"])
+        [item] = _wait_log(http, endpoint["id"], lambda items: items[0]["status"] == "succeeded")
+    assert item["attempts"] == 2  # the 307 was a failed try, retried at the same URL
+    assert len(receiver.got("/moved")) == 2 and receiver.got("/elsewhere") == []
+
+
 def test_410_gone_disables_the_endpoint_at_once(gateway, receiver):
     key = gateway.new_key()
     with gateway.client(key.secret) as http:
