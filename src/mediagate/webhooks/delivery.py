@@ -104,11 +104,9 @@ async def _post(ctx: SendContext, url: str, body: bytes, headers: dict[str, str]
         ):
             status = response.status_code
             retry_after = parse_retry_after(response.headers.get("retry-after"), time.time())
+            text = await _read_some(response)  # a short answer read whole keeps the connection
             if not 200 <= status < 300:
-                error = f"HTTP {status}"
-                text = await _read_some(response)
-                if text:
-                    error += f": {text}"
+                error = f"HTTP {status}: {text}" if text.strip() else f"HTTP {status}"
     except (TimeoutError, httpx.TimeoutException):
         status, error = None, f"no answer within {ctx.timeout_s:g} s"
     except ProviderError as exc:  # the egress check refused the address
@@ -124,7 +122,7 @@ async def _post(ctx: SendContext, url: str, body: bytes, headers: dict[str, str]
 
 async def _read_some(response: httpx.Response) -> str:
     data = b""
-    async for chunk in response.aiter_raw():
+    async for chunk in response.aiter_bytes():
         data += chunk
         if len(data) >= ANSWER_READ_MAX:
             break

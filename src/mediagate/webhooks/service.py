@@ -147,10 +147,11 @@ async def update_endpoint(
         values["events"] = events_text(body.events)
     if body.description is not None:
         values["description"] = body.description
-    if body.disabled is not None:
-        values["disabled"] = int(body.disabled)
+    if body.disabled:
+        values.update(disabled=1, disabled_reason="disabled through the API")
+    elif body.disabled is False:
         # Enabled again: a fresh start (its failing period and reason are history).
-        values.update(disabled_reason=None, failing_since=None)
+        values.update(disabled=0, disabled_reason=None, failing_since=None)
     return await _update(db, principal, endpoint_id, values)
 
 
