@@ -208,3 +208,43 @@ def test_idle_streams_beat_and_cost_no_query_each(quiet_gateway, live):
     while app.state.events.subscribers:  # closed connections end their streams
         assert time.monotonic() < deadline, app.state.events.subscribers
         time.sleep(0.05)
+
+
+def test_streams_are_isolated_between_accounts_and_modes(engine_live):
+    async def keys() -> tuple[str, str]:
+        from mediagate.accounts import service as accounts
+        from mediagate.db import Database
+        from mediagate.db.urls import parse_database_url
+
+        db = Database(parse_database_url(engine_live.url))
+        try:
+            other = await accounts.create_key(db, account="someone-else")
+            sandbox = await accounts.create_key(db, account="engine-tests", test=True)
+            return other.secret, sandbox.secret
+        finally:
+            await db.close()
+
+    import asyncio
+
+    other_key, sandbox_key = asyncio.run(keys())
+    base = engine_live.base_url
+    with (
+        engine_live.client() as http,
+        httpx.Client(base_url=base, headers={"Authorization": f"Bearer {other_key}"}) as other,
+        httpx.Client(base_url=base, headers={"Authorization": f"Bearer {sandbox_key}"}) as sandbox,
+    ):
+        watchers = [Collector(c, "/api/v1/events/stream") for c in (other, sandbox)]
+        try:
+            task_id = _scripted(http, "isolated run:0.3")
+            wait_for(http, task_id)
+            for client in (other, sandbox):
+                r = client.get(f"/api/v1/tasks/{task_id}/stream")
+                assert r.status_code == 404 and error_of(r)["code"] == "TASK_NOT_FOUND"
+            # A task of the other account, finished after ours, marks that its stream kept up.
+            theirs = _scripted(other, "theirs run:0.1")
+            watchers[0].wait_for(lambda got: _finished(got, theirs))
+        finally:
+            for watcher in watchers:
+                watcher.close()
+    assert {m.json["data"]["id"] for m in watchers[0].got} == {theirs}
+    assert watchers[1].got == []
