@@ -337,6 +337,12 @@ def _claim_sql(postgres: bool) -> str:
     )
 
 
+async def newest(db: Database) -> int | None:
+    """The sequence number of the newest delivery (a primary-key lookup on the fast path)."""
+    row = await db.fast.fetchrow("SELECT max(seq) FROM webhook_deliveries", ())
+    return row[0] if row else None
+
+
 async def claimable(db: Database, now: int, lane_limit: int) -> bool:
     return await db.fast.fetchrow(CLAIMABLE_SQL, (now, now, now, lane_limit)) is not None
 

@@ -3,10 +3,11 @@ leased, fenced and released like task steps) in slots of their own, so a slow re
 takes a task step's slot, and at most `webhook_lane_concurrency` of one lane are in flight.
 
 Wake-ups: PostgreSQL NOTIFY `mediagate_deliveries` (the event trigger sends it when it makes a
-delivery, the API when it makes a test or a redelivery), else this process's commits (at most
-one wake-up per COMMIT_WAKE_S: under load the engine commits hundreds of times a second); and
-the engine's fallback poll. Woken by commits, a read checks that something is claimable before
-the claim (a write, whose own commit would wake the sender again).
+delivery, the API when it makes a test or a redelivery). Without NOTIFY (SQLite), this
+process's commits: at most every COMMIT_WAKE_S (under load the engine commits hundreds of times
+a second) a primary-key read says whether a delivery was added, and only then the sender
+wakes; its claims (writes) are preceded by a read that something is claimable. Always, the
+engine's fallback poll, and a finished delivery (a free slot).
 """
 
 from __future__ import annotations
@@ -121,6 +122,8 @@ class WebhookSender:
         )
         self._task: asyncio.Task[None] | None = None
         self._wake_due = False
+        self._newest: int | None = None
+        self._looking: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         await self.wakeup.listen(self.db.url)
@@ -132,11 +135,20 @@ class WebhookSender:
     def _committed(self) -> None:
         if not self._wake_due:
             self._wake_due = True
-            asyncio.get_running_loop().call_later(COMMIT_WAKE_S, self._wake)
+            asyncio.get_running_loop().call_later(COMMIT_WAKE_S, self._look)
 
-    def _wake(self) -> None:
+    def _look(self) -> None:
+        self._looking = asyncio.create_task(self._wake_if_added())
+
+    async def _wake_if_added(self) -> None:
         self._wake_due = False
-        self.wakeup.notify_local()
+        try:
+            newest = await repository.newest(self.db)
+        except Exception:  # the fallback poll looks anyway
+            return
+        if newest != self._newest:
+            self._newest = newest
+            self.wakeup.notify_local()
 
     async def stop(self) -> None:
         if self._task is not None:
