@@ -54,7 +54,7 @@ class Worker(Generic[J]):
     async def run(self) -> None:
         """Until cancelled. Then in-flight jobs are cancelled and their leases released, so
         other workers take them over at once instead of when the leases run out."""
-        log.info("worker %s (%ss) on %s pid %d, %d slots", self.name, self.jobs.kind,
+        log.info("worker %s (%s jobs) on %s pid %d, %d slots", self.name, self.jobs.kind,
                  socket.gethostname(), os.getpid(), self.slots)  # fmt: skip
         keeper = asyncio.create_task(self._keep_leases(), name="lease keeper")
         try:
@@ -88,7 +88,7 @@ class Worker(Generic[J]):
                 token_prefix=self.name, now=now, lease_us=self.lease_us, limit=free, rooms=rooms
             )
         except Exception:
-            log.exception("claiming %ss failed; retrying shortly", self.jobs.kind)
+            log.exception("claiming %s jobs failed; retrying shortly", self.jobs.kind)
             await asyncio.sleep(1.0)
             return 0
         for job in jobs:
@@ -118,7 +118,7 @@ class Worker(Generic[J]):
             *(self.jobs.write_lease(job, None) for job in jobs), return_exceptions=True
         )
         released = sum(result is True for result in results)
-        log.info("stopped %d %ss; released %d leases", len(jobs), self.jobs.kind, released)
+        log.info("stopped %d %s jobs; released %d leases", len(jobs), self.jobs.kind, released)
 
     def _start(self, job: J, lease_expires_at: int) -> None:
         group = self.jobs.group(job)
