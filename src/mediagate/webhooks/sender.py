@@ -47,7 +47,8 @@ class Deliveries:
         self.ctx = ctx
         self.limits = {GROUP: slots}
         self.lane_limit = lane_limit
-        #: Check with a read before claiming (when woken by every commit of the process).
+        #: Check with a read before claiming (a claim is a write: on SQLite, whose own commit
+        #: would otherwise wake the sender again).
         self.check_first = False
 
     async def claim(
@@ -133,7 +134,7 @@ class WebhookSender:
         self._task = asyncio.create_task(self.worker.run(), name="webhook sender")
 
     def _committed(self) -> None:
-        if not self._wake_due:
+        if not self._wake_due and self._task is not None:
             self._wake_due = True
             asyncio.get_running_loop().call_later(COMMIT_WAKE_S, self._look)
 
@@ -155,5 +156,6 @@ class WebhookSender:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+            self._task = None  # later commits wake nothing
         await self.wakeup.close()
         await self.http.aclose()
