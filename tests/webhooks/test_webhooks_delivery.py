@@ -4,6 +4,7 @@ engine, a receiver on loopback that records and verifies every delivery with the
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import secrets
 import time
@@ -423,11 +424,17 @@ def test_a_hanging_receiver_does_not_delay_another_endpoint(narrow_gateway, rece
     assert receiver.max_in_flight("/slow") <= LANE_LIMIT
 
 
-def test_a_private_callback_url_is_refused_at_delivery(engine_live, receiver):
-    """The default egress rule (no MEDIAGATE_FETCH_PRIVATE_URLS): a loopback callback URL gets
-    nothing; the log says why, and the delivery waits for its retry."""
+def test_a_private_callback_url_is_refused_at_create_and_at_delivery(engine_live, receiver):
+    """The default egress rule (no MEDIAGATE_FETCH_PRIVATE_URLS): a loopback callback URL is a
+    400 at create; one already stored (its name resolved to a public address then) gets nothing
+    at delivery, the log says why, and the delivery waits for its retry."""
     with engine_live.client() as http:
-        task_id = _task(http, callback_url=receiver.url("/private"))
+        r = http.post("/api/v1/tasks", json={
+            "type": "image", "model": "local-image", "input": {"prompt": "p"},
+            "callback_url": receiver.url("/private"),
+        })  # fmt: skip
+        assert r.status_code == 400 and r.json()["error"]["message"].startswith("callback_url:")
+        task_id = asyncio.run(_stored_task(engine_live.url, receiver.url("/private")))
         wait_for(http, task_id)
         items = _wait_log(
             http, "default", lambda items: any(d["event_id"] and d["error"] for d in items)
@@ -437,3 +444,32 @@ def test_a_private_callback_url_is_refused_at_delivery(engine_live, receiver):
     assert refused["status"] == "pending" and refused["response_status"] is None
     assert refused["next_attempt_at"] is not None
     assert receiver.got() == []
+
+
+async def _stored_task(url: str, callback_url: str) -> str:
+    """A due task of the engine tests' account with `callback_url`, written to the store."""
+    from mediagate.core.ids import new_id
+    from mediagate.db import Database
+    from mediagate.db.urls import parse_database_url
+    from mediagate.tasks import repository
+
+    db = Database(parse_database_url(url))
+    try:
+        async with db.write() as conn:
+            key = (await conn.execute(text(
+                "SELECT k.id, k.account_id FROM api_keys k JOIN accounts a ON a.id = k.account_id "
+                "WHERE a.name = 'engine-tests' AND k.mode = 'live'"
+            ))).first()  # fmt: skip
+            now, task_id = now_us(), new_id("task")
+            await repository.insert(conn, {
+                "id": task_id, "account_id": key[1], "key_id": key[0], "type": "image",
+                "model": "local-image", "provider": "local", "status": "pending",
+                "input": '{"prompt": "p", "width": 64, "height": 64, "format": "png", '
+                '"render_seconds": 0}',
+                "metadata": "{}", "callback_url": callback_url, "timeout_s": 60,
+                "created_at": now, "updated_at": now, "run_at": now,
+                "deadline_at": now + 60_000_000,
+            })  # fmt: skip
+        return task_id
+    finally:
+        await db.close()

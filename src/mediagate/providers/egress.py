@@ -15,6 +15,7 @@ import socket
 
 import httpx
 
+from mediagate.core.errors import InvalidParameter
 from mediagate.providers.base import ProviderError
 
 ALLOW_SETTING = "MEDIAGATE_FETCH_PRIVATE_URLS"
@@ -49,6 +50,19 @@ async def private_address(url: httpx.URL) -> str | None:
         if not ip.is_global:
             return str(ip)
     return None
+
+
+async def check_public_url(url: str, param: str) -> None:
+    """400 naming `param` when the host of `url` (a webhook URL a client registers) resolves to
+    a loopback, private, link-local or metadata address; the caller skips it when the operator
+    allows private URLs."""
+    address = await private_address(httpx.URL(url))
+    if address is not None:
+        raise InvalidParameter(
+            param,
+            f"resolves to {address}, a loopback, private, link-local or metadata address; "
+            f"webhooks are sent only to public addresses ({ALLOW_SETTING}=true allows others)",
+        )
 
 
 async def refuse_private(request: httpx.Request) -> None:

@@ -8,7 +8,6 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
 import orjson
 from sqlalchemy.exc import IntegrityError
 
@@ -17,7 +16,7 @@ from mediagate.core.clock import iso_from_us, now_us
 from mediagate.core.errors import InvalidParameter, ResourceNotFound
 from mediagate.core.ids import new_id, plausible_id
 from mediagate.db import Database
-from mediagate.providers.egress import ALLOW_SETTING, private_address
+from mediagate.providers.egress import check_public_url
 from mediagate.webhooks import cursor, repository
 from mediagate.webhooks.schemas import DEFAULT_EVENTS, CreateWebhookRequest, UpdateWebhookRequest
 from mediagate.webhooks.serialize import (
@@ -49,15 +48,8 @@ def _not_found() -> ResourceNotFound:
 
 
 async def check_public(url: str) -> None:
-    """400 naming `url` when its host resolves to a loopback, private, link-local or metadata
-    address (unless the operator allows private URLs; the caller decides)."""
-    address = await private_address(httpx.URL(url))
-    if address is not None:
-        raise InvalidParameter(
-            "url",
-            f"resolves to {address}, a loopback, private, link-local or metadata address; "
-            f"webhooks are sent only to public addresses ({ALLOW_SETTING}=true allows others)",
-        )
+    """400 naming `url` for a private address (unless allowed: the caller decides)."""
+    await check_public_url(url, "url")
 
 
 async def _endpoint_row(db: Database, principal: Principal, endpoint_id: str) -> Any:

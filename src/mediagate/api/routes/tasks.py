@@ -13,6 +13,7 @@ from mediagate.api.auth import bearer_secret, require_principal
 from mediagate.api.links import linker_for
 from mediagate.api.query import list_params
 from mediagate.core.errors import InvalidParameter
+from mediagate.providers.egress import check_public_url
 from mediagate.tasks import service
 from mediagate.tasks.schemas import CreateTaskRequest
 
@@ -47,6 +48,8 @@ async def create_task(
 ) -> Response:
     """Submit a task; answers at once with the task, `pending`."""
     body = _parse_create(await request.body())
+    if body.callback_url is not None and not request.app.state.settings.fetch_private_urls:
+        await check_public_url(body.callback_url, "callback_url")
     created = await service.create(
         request.app.state.db,
         principal,
