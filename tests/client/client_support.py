@@ -1,9 +1,10 @@
-"""Helpers of the client tests: a gateway on loopback, a proxy that loses an answer, a scripted
-server that breaks the contract, and request counting."""
+"""Helpers of the client tests: a gateway on loopback, a proxy that loses an answer, a proxy that
+cuts event streams mid-event, a scripted server that breaks the contract, and request counting."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import secrets
 import socket
@@ -61,14 +62,31 @@ class Gateway:
         return Client(base_url=self.base_url, api_key=key or self.new_key(), **options)
 
 
+def _without_streams(app: Any) -> Any:
+    """`app` as if it had no `.../stream` routes: such a path is sent on as one it does not
+    know, so the gateway's own 404 answers."""
+
+    async def asgi(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope["path"].endswith("/stream"):
+            path = scope["path"] + "-not-a-route"
+            scope = {**scope, "path": path, "raw_path": path.encode()}
+        await app(scope, receive, send)
+
+    return asgi
+
+
 @contextmanager
-def running_gateway(data_dir: Path, **settings: Any) -> Iterator[Gateway]:
+def running_gateway(
+    data_dir: Path, *, without_streams: bool = False, **settings: Any
+) -> Iterator[Gateway]:
+    """`without_streams`: a gateway as it was before event streams (no `.../stream` routes)."""
     url = f"sqlite:///{data_dir}/mediagate.db"
     upgrade(parse_database_url(url))
     config = Settings(
         database_url=url, data_dir=data_dir, workers=4, idle_poll_seconds=0.5, **settings
     )
-    server, thread, base_url = serve_app(create_app(config))
+    app = create_app(config)
+    server, thread, base_url = serve_app(_without_streams(app) if without_streams else app)
     try:
         yield Gateway(base_url, config)
     finally:
@@ -164,6 +182,142 @@ class LosingProxy:
         self._listener.close()
 
 
+class CuttingProxy:
+    """A loopback TCP proxy in front of `upstream`, one request per connection (it asks for
+    `Connection: close`). The n-th event stream request (a path with `/stream`) gets
+    `cuts[n]` complete events, then half of the next chunk, and its connection is cut
+    (both sockets shut down): a real dropped connection in the middle of an event. Requests
+    past `cuts` pass untouched. `heads` keeps each request's head, lower-cased."""
+
+    def __init__(self, upstream: str, cuts: list[int]) -> None:
+        self.upstream = (httpx.URL(upstream).host, httpx.URL(upstream).port)
+        self.cuts = list(cuts)
+        self.cut = 0
+        self.heads: list[str] = []
+        self._lock = threading.Lock()
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self._listener.getsockname()[1]}"
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def stream_heads(self) -> list[str]:
+        return [head for head in self.heads if "/stream" in head.split("\r\n", 1)[0]]
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                conn, _ = self._listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+
+    def _serve(self, conn: socket.socket) -> None:
+        buffer = bytearray()
+        while b"\r\n\r\n" not in buffer:
+            chunk = conn.recv(65536)
+            if not chunk:
+                conn.close()
+                return
+            buffer += chunk
+        head, _, rest = bytes(buffer).partition(b"\r\n\r\n")
+        lines = [ln for ln in head.split(b"\r\n") if not ln.lower().startswith(b"connection:")]
+        head = b"\r\n".join([*lines, b"Connection: close"])
+        text = head.decode("latin-1").lower()
+        with self._lock:
+            self.heads.append(text)
+            is_stream = "/stream" in text.split("\r\n", 1)[0]
+            cut_after = self.cuts.pop(0) if is_stream and self.cuts else None
+        upstream = socket.create_connection(self.upstream)
+        upstream.sendall(head + b"\r\n\r\n" + rest)
+        threading.Thread(target=self._pump, args=(conn, upstream), daemon=True).start()
+        self._answer(upstream, conn, cut_after)
+
+    @staticmethod
+    def _pump(source: socket.socket, target: socket.socket) -> None:
+        try:
+            while chunk := source.recv(65536):
+                target.sendall(chunk)
+        except OSError:
+            pass
+
+    def _answer(self, upstream: socket.socket, conn: socket.socket, cut_after: int | None) -> None:
+        """Forward the answer; with `cut_after`, that many complete events (blocks ending in a
+        blank line), then half of what comes next, then cut."""
+        try:
+            while chunk := upstream.recv(65536):
+                if cut_after is None:
+                    conn.sendall(chunk)
+                    continue
+                pos = 0
+                while cut_after > 0 and (end := chunk.find(b"\n\n", pos)) >= 0:
+                    cut_after, pos = cut_after - 1, end + 2
+                if cut_after > 0 or pos == len(chunk):
+                    conn.sendall(chunk)
+                    continue
+                nxt = chunk.find(b"\n\n", pos)
+                rest = (nxt if nxt >= 0 else len(chunk)) - pos
+                conn.sendall(chunk[: pos + max(1, rest // 2)])
+                with self._lock:
+                    self.cut += 1
+                return
+        except OSError:
+            pass
+        finally:
+            for sock in (conn, upstream):
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
+                sock.close()
+
+    def close(self) -> None:
+        self._listener.close()
+
+
+class HookReceiver:
+    """A webhook receiver on loopback: answers 200 to every POST and keeps each one's
+    (headers, body), headers in lower case."""
+
+    def __init__(self) -> None:
+        self.got: list[tuple[dict[str, str], bytes]] = []
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("content-length") or 0))
+                receiver.got.append(({k.lower(): v for k, v in self.headers.items()}, body))
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}/hook"
+        threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True).start()
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+def sse(*events: dict[str, Any]) -> bytes:
+    """An event stream body with each event object as a message."""
+    return b"".join(
+        f"id: {e['id']}\nevent: {e['type']}\ndata: {json.dumps(e)}\n\n".encode() for e in events
+    )
+
+
+def event_data(n: int, **task: Any) -> dict[str, Any]:
+    """Event number `n` of the scripted task, with the task's fields changed by `task`."""
+    status = task.get("status", "running")
+    return {
+        "id": f"evt_{n:032x}",
+        "type": f"task.{status}",
+        "created_at": "2026-11-23T10:00:02Z",
+        "data": task_data(**task),
+    }
+
+
+SSE_HEADERS = {"Content-Type": "text/event-stream"}
 Answer = tuple[int, dict[str, str], bytes]
 
 
@@ -199,12 +353,14 @@ class ScriptedServer:
     def __init__(self, routes: dict[tuple[str, str], list[Answer]]) -> None:
         self.routes = routes
         self.hits: list[tuple[str, str]] = []
+        self.headers: list[dict[str, str]] = []  # of each request, names in lower case
         script = self
 
         class Handler(BaseHTTPRequestHandler):
             def _answer(self) -> None:
                 path = self.path.split("?", 1)[0]
                 script.hits.append((self.command, path))
+                script.headers.append({k.lower(): v for k, v in self.headers.items()})
                 length = int(self.headers.get("content-length") or 0)
                 self.rfile.read(length)
                 answers = script.routes.get((self.command, path))
