@@ -1,10 +1,22 @@
-"""`mediagate`: serve, worker, keys, db; generate, tasks, models (a gateway's client)."""
+"""`mediagate`: serve, worker, keys, db; generate, tasks, models, events, webhooks (a gateway's
+client)."""
 
 from __future__ import annotations
 
 import typer
 
-from mediagate.cli import db, generate, keys, models, serve, simulator, tasks, worker
+from mediagate.cli import (
+    db,
+    events,
+    generate,
+    keys,
+    models,
+    serve,
+    simulator,
+    tasks,
+    webhooks,
+    worker,
+)
 
 app = typer.Typer(
     name="mediagate",
@@ -21,3 +33,5 @@ app.add_typer(db.app, name="db")
 app.command("generate")(generate.generate)
 app.add_typer(tasks.app, name="tasks")
 app.command("models")(models.models)
+app.add_typer(events.app, name="events")
+app.add_typer(webhooks.app, name="webhooks")

@@ -30,7 +30,8 @@ class ProgressLine:
         return self
 
     def update(self, task: Task) -> None:
-        """Show `task` (the client's `wait` calls this after every poll)."""
+        """Show `task` (the client's `wait` calls this on each change the task's event stream
+        brings, or after each poll of a gateway without streams)."""
         if self._live is not None:
             self._spinner.update(text=Text(progress_text(task)))
         elif task.status != self._last_status:

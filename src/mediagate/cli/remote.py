@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Annotated, Any
 
 import typer
@@ -114,6 +115,11 @@ def parse_pairs(option: str, pairs: list[str]) -> dict[str, Any]:
         except ValueError:
             parsed[key] = raw
     return parsed
+
+
+def iso(value: datetime | None) -> str:
+    """A time as the API writes it (`2026-11-23T10:00:00Z`); empty for none."""
+    return value.isoformat().replace("+00:00", "Z") if value is not None else ""
 
 
 def duration(seconds: int) -> str:

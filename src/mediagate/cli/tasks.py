@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 import json
-from datetime import datetime
 from typing import Annotated
 
 import typer
@@ -17,6 +16,7 @@ from mediagate.cli.remote import (
     TimeoutOption,
     UrlOption,
     connected,
+    iso,
     print_json,
     progress_text,
     show_paths,
@@ -26,10 +26,6 @@ from mediagate.client import Task
 
 app = typer.Typer(help="Your tasks on a gateway.", no_args_is_help=True)
 TaskId = Annotated[str, typer.Argument(metavar="TASK_ID", help="The task's id (task_...).")]
-
-
-def _iso(value: datetime | None) -> str:
-    return value.isoformat().replace("+00:00", "Z") if value is not None else ""
 
 
 def _show(task: Task, json_output: bool) -> None:
@@ -47,9 +43,9 @@ def _show(task: Task, json_output: bool) -> None:
         ("queue_position", str(task.queue_position)),
         ("eta_seconds", str(task.eta_seconds)),
         ("cost", f"{task.cost:g}"),
-        ("created_at", _iso(task.created_at)),
-        ("started_at", _iso(task.started_at)),
-        ("completed_at", _iso(task.completed_at)),
+        ("created_at", iso(task.created_at)),
+        ("started_at", iso(task.started_at)),
+        ("completed_at", iso(task.completed_at)),
     ]
     if task.error is not None:
         rows.append(("error", f"{task.error.code}: {task.error.message}"))
@@ -94,7 +90,7 @@ def list_(
         return
     print_table(
         ("id", "type", "model", "status", "progress", "created"),
-        [(t.id, t.type, t.model, t.status, f"{t.progress}%", _iso(t.created_at)) for t in tasks],
+        [(t.id, t.type, t.model, t.status, f"{t.progress}%", iso(t.created_at)) for t in tasks],
     )
     err.print(f"{len(tasks)} of {listing.total or 0} tasks", highlight=False)
 

@@ -76,8 +76,10 @@ def follow(
     last_id, failures, established, seen_any = after, 0, False, False
     while True:
         left = None if deadline is None else deadline - time.monotonic()
-        headers = {"Cache-Control": "no-cache"}
-        if last_id:
+        headers, query = {"Cache-Control": "no-cache"}, dict(params or {})
+        if last_id and last_id == after:
+            query["after"] = last_id  # the caller's position: a bad one is named as theirs
+        elif last_id:
             headers["Last-Event-ID"] = last_id
         grace = max(FIRST_READ_GRACE, left) if left is not None else None
         opening = Open(
@@ -85,7 +87,7 @@ def follow(
             config.api_url(path),
             min(config.timeout, grace or config.timeout),
             min(config.stream_idle_timeout, grace or config.stream_idle_timeout),
-            params,
+            query,
             config.headers(headers),
         )
         got_bytes, delay = False, None

@@ -76,9 +76,9 @@ def rotate_secret(api: Api, webhook: Webhook | str) -> Op[Webhook]:
     return validate(Webhook, answer.data, "webhook")
 
 
-def test(api: Api, webhook: Webhook | str) -> Op[Any]:
+def test(api: Api, webhook: Webhook | str) -> Op[WebhookDelivery]:
     answer = yield from api.call("POST", _path(webhook, "test"))
-    return answer.data
+    return validate(WebhookDelivery, answer.data, "delivery")
 
 
 def deliveries_page(

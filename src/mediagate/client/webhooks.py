@@ -53,8 +53,8 @@ class Webhooks:
         """A new secret (in the answer); the old one signs too for 24 hours."""
         return self._run(ops.rotate_secret(self._api, webhook))
 
-    def test(self, webhook: WebhookRef) -> Any:
-        """Send the endpoint a `webhook.test` event."""
+    def test(self, webhook: WebhookRef) -> WebhookDelivery:
+        """Send the endpoint a `webhook.test` event; its delivery (pending) comes back."""
         return self._run(ops.test(self._api, webhook))
 
     def deliveries(
@@ -114,7 +114,7 @@ class AsyncWebhooks:
     async def rotate_secret(self, webhook: WebhookRef) -> Webhook:
         return await self._run(ops.rotate_secret(self._api, webhook))
 
-    async def test(self, webhook: WebhookRef) -> Any:
+    async def test(self, webhook: WebhookRef) -> WebhookDelivery:
         return await self._run(ops.test(self._api, webhook))
 
     def deliveries(
