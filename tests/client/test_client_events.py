@@ -300,3 +300,24 @@ def test_async_wait_follows_the_stream(any_gateway: Gateway) -> None:
                 await client.tasks.wait(slow.id, timeout=30)
 
     asyncio.run(scenario())
+
+
+@pytest.mark.slow
+def test_wait_resumes_a_dropped_stream(any_gateway: Gateway) -> None:
+    key = any_gateway.new_key()
+    proxy = CuttingProxy(any_gateway.base_url, cuts=[1])
+    try:
+        with Client(any_gateway.base_url, key) as direct, Client(proxy.url, key) as client:
+            task = _image(direct, render_seconds=2)
+            updates: list[Task] = []
+            done = client.tasks.wait(task, timeout=60, on_update=updates.append)
+            timeline = direct.tasks.events(task)
+    finally:
+        proxy.close()
+    assert done.status == "succeeded" and proxy.cut == 1
+    heads = proxy.stream_heads()
+    assert len(heads) == 2 and "last-event-id: evt_" in heads[1]
+    # Each change once, in order: the timeline's tasks from where the stream started.
+    seen = [(t.status, t.progress) for t in updates]
+    assert seen == [(e.data.status, e.data.progress) for e in timeline][-len(seen) :]
+    assert all("/stream" in head.split("\r\n", 1)[0] for head in proxy.heads)  # never polled
