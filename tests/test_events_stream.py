@@ -177,7 +177,6 @@ def test_idle_streams_beat_and_cost_no_query_each(quiet_gateway, live):
             time.sleep(1.0)
             return len(statements) - mark
 
-        alone = idle_window()
         stop = threading.Event()
         readers = []
 
@@ -190,20 +189,27 @@ def test_idle_streams_beat_and_cost_no_query_each(quiet_gateway, live):
                     if stop.is_set():
                         return
 
-        for _ in range(40):
-            thread = threading.Thread(target=read_forever, daemon=True)
-            thread.start()
-            readers.append(thread)
-        deadline = time.monotonic() + 10
-        while app.state.events.subscribers < 40:
-            assert time.monotonic() < deadline, app.state.events.subscribers
-            time.sleep(0.05)
-        with_streams = idle_window()
+        def open_streams(count: int) -> None:
+            for _ in range(count):
+                thread = threading.Thread(target=read_forever, daemon=True)
+                thread.start()
+                readers.append(thread)
+            deadline = time.monotonic() + 10
+            while app.state.events.subscribers < len(readers):
+                assert time.monotonic() < deadline, app.state.events.subscribers
+                time.sleep(0.05)
+
+        none_open = idle_window()
+        open_streams(1)
+        one = idle_window()
+        open_streams(40)
+        many = idle_window()
         stop.set()
         for thread in readers:
             thread.join(5)
+    assert none_open == 0  # with no stream open the process reads no events at all
     # One reader of the log per process, whatever the number of open streams.
-    assert with_streams <= alone + 5, (alone, with_streams)
+    assert many <= one + 5, (one, many)
     deadline = time.monotonic() + 10
     while app.state.events.subscribers:  # closed connections end their streams
         assert time.monotonic() < deadline, app.state.events.subscribers

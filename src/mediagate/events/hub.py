@@ -84,14 +84,15 @@ class EventHub:
         self._by_task: dict[str, set[Subscription]] = {}
         self._wakeup = Wakeup(EVENTS_CHANNEL)
         self._task: asyncio.Task[None] | None = None
+        # With no stream open the hub reads nothing (a busy process commits hundreds of times
+        # a second); its position is then out of date until the next subscription.
+        self._stale = True
 
     @property
     def subscribers(self) -> int:
         return sum(map(len, self._by_account.values())) + sum(map(len, self._by_task.values()))
 
     async def start(self) -> None:
-        async with self.db.read() as conn:
-            self.position = await repository.head(conn)
         await self._wakeup.listen(self.db.url)
         self.db.on_commit(self._wakeup.notify_local)
         self._task = asyncio.create_task(self._run(), name="event hub")
@@ -103,8 +104,15 @@ class EventHub:
                 await self._task
         await self._wakeup.close()
 
-    def subscribe(self, account_id: str, sandbox: bool, task_id: str | None = None) -> Subscription:
+    async def subscribe(
+        self, account_id: str, sandbox: bool, task_id: str | None = None
+    ) -> Subscription:
         """A stream of one task (`task_id`) or of the whole account (in one mode)."""
+        if self._stale:
+            async with self.db.read() as conn:
+                head = await repository.head(conn)
+            self.position = max(self.position, head)
+            self._stale = False
         sub = Subscription(self, (account_id, sandbox), task_id)
         if task_id is not None:
             self._by_task.setdefault(task_id, set()).add(sub)
@@ -123,6 +131,8 @@ class EventHub:
             subs.discard(sub)
             if not subs:
                 del index[key]  # type: ignore[arg-type]
+        if not self._by_account and not self._by_task:
+            self._stale = True
 
     async def _run(self) -> None:
         while True:
@@ -141,20 +151,16 @@ class EventHub:
 
     async def _read(self) -> bool:
         """Dispatch every complete event after the position; True if some are held back."""
-        while True:
+        while self._by_account or self._by_task:
             async with self.db.read() as conn:
-                if not self._by_account and not self._by_task:
-                    head = await repository.head(conn)
-                    if not self._by_account and not self._by_task:  # none came meanwhile
-                        self.position = max(self.position, head)
-                        return False
                 rows, held = await repository.log_after(conn, self.position, PAGE)
             for row in rows:
                 self._dispatch(row)
             if rows:
-                self.position = repository.position(rows[-1])
+                self.position = max(self.position, repository.position(rows[-1]))
             if held or len(rows) < PAGE:
                 return held
+        return False
 
     def _dispatch(self, row: Row) -> None:
         for sub in self._by_task.get(row[repository.TASK_ID], ()):

@@ -116,7 +116,7 @@ async def follow_task(
 ) -> AsyncIterator[Row | None]:
     """The task's events: `current` (its latest event, from `latest`) unless resuming after
     `after`, then every later one, ending after the final one. None: nothing for `heartbeat_s`."""
-    sub = hub.subscribe(principal.account_id, principal.sandbox, task_id)
+    sub = await hub.subscribe(principal.account_id, principal.sandbox, task_id)
     try:
         if after is None:
             yield current
@@ -156,7 +156,7 @@ async def follow_account(
 ) -> AsyncIterator[Row | None]:
     """The account's events (in the key's mode) after `after`, or from now on; never ends.
     None: nothing for `heartbeat_s`."""
-    sub = hub.subscribe(principal.account_id, principal.sandbox)
+    sub = await hub.subscribe(principal.account_id, principal.sandbox)
     wanted = frozenset(types) if types else None
     try:
         last = sub.since if after is None else after
