@@ -54,3 +54,33 @@ def test_a_worker_killed_mid_task_leaves_every_change_once(cluster):
     assert [m.id for m in account.got] == [e["id"] for e in timeline]  # no gap, no repeat
     progress = [e["data"]["progress"] for e in timeline]
     assert progress == sorted(progress)
+
+
+def test_a_stopping_server_closes_its_open_streams(empty_database, tmp_path):
+    """SIGTERM with event streams open: `serve` stops after its grace period instead of waiting
+    for every client to hang up, and the clients see their streams end (to resume elsewhere)."""
+    import time
+
+    import httpx
+
+    from helpers import cli_env, run_cli, start_serve
+
+    env = cli_env(database_url=empty_database, data_dir=str(tmp_path), shutdown_grace_seconds="1")
+    api, base = start_serve(env, "--workers", "0")
+    try:
+        key = run_cli("keys", "create", "--account", "grace", env=env).stdout.split()[-1]
+        collector = Collector(
+            httpx.Client(base_url=base, headers={"Authorization": f"Bearer {key}"}),
+            "/api/v1/events/stream",
+            timeout=30,
+        )
+        assert collector.status == 200
+        started = time.monotonic()
+        api.send_signal(signal.SIGTERM)
+        api.communicate(timeout=15)
+        assert time.monotonic() - started < 8
+        assert collector.ended.wait(5)
+    finally:
+        if api.poll() is None:
+            api.kill()
+            api.communicate()

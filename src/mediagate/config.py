@@ -28,6 +28,13 @@ class Settings(BaseSettings):
         default=0, ge=0, description="Requests a minute per API key (a 429 past it); 0: no limit."
     )
     log_level: str = "info"
+    shutdown_grace_seconds: float = Field(
+        default=10.0,
+        ge=0,
+        le=3600,
+        description="On stop, how long `serve` lets requests in flight finish before it closes "
+        "them (open event streams among them; their clients resume with Last-Event-ID).",
+    )
 
     # Events and streams.
     sse_heartbeat_seconds: float = Field(

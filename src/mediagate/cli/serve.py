@@ -44,4 +44,7 @@ def serve(
         log_level=settings.log_level,
         access_log=False,
         proxy_headers=False,
+        # Event streams never end by themselves: without a bound, a stop (a rolling restart)
+        # would wait for every client to hang up. Cut, they resume elsewhere (Last-Event-ID).
+        timeout_graceful_shutdown=settings.shutdown_grace_seconds,
     )
