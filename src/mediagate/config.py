@@ -50,13 +50,13 @@ class Settings(BaseSettings):
 
     # Webhooks.
     webhook_concurrency: int = Field(
-        default=32,
+        default=64,
         ge=0,
         description="Concurrent webhook deliveries per worker process, in slots of their own "
         "(never task step slots); 0: this process delivers none.",
     )
     webhook_lane_concurrency: int = Field(
-        default=4,
+        default=16,
         ge=1,
         le=1000,
         description="Deliveries in flight at once to one endpoint (or to one account's "

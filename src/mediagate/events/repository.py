@@ -124,6 +124,16 @@ async def task_events(
     return list(await conn.execute(text(f"{_SELECT} WHERE {where} ORDER BY {order}"), params))
 
 
+async def by_seq(conn: AsyncConnection, account_id: str, seq: int) -> Row | None:
+    """One event of the account, by its `seq` (a webhook delivery names its event so)."""
+    return (
+        await conn.execute(
+            text(f"{_SELECT} WHERE e.seq = :seq AND e.account_id = :account"),
+            {"seq": seq, "account": account_id},
+        )
+    ).first()
+
+
 async def log_after(conn: AsyncConnection, after: Position, limit: int) -> tuple[list[Row], bool]:
     """The whole log's complete events after `after`, in order; and whether a committed event
     after them is still held back by an older transaction (read again soon)."""

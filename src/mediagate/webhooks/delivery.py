@@ -16,7 +16,6 @@ import orjson
 from mediagate import __version__
 from mediagate.core.clock import now_us
 from mediagate.db import Database
-from mediagate.events import ids
 from mediagate.events import repository as events_repository
 from mediagate.events.serialize import event_object
 from mediagate.metrics import WEBHOOK_ATTEMPT_SECONDS, WEBHOOK_ATTEMPTS
@@ -67,16 +66,10 @@ async def _body(ctx: SendContext, delivery: ClaimedDelivery) -> bytes | None:
     if delivery.event_seq is None:
         return None
     async with ctx.db.read() as conn:
-        task_id = await repository.event_task(conn, delivery.event_seq)
-        if task_id is None:
-            return None
-        rows = await events_repository.task_events(
-            conn, delivery.account_id, None, task_id,
-            upto=ids.decode(delivery.event_id, "event_id"), latest=True,
-        )  # fmt: skip
-    if not rows:
+        row = await events_repository.by_seq(conn, delivery.account_id, delivery.event_seq)
+    if row is None:
         return None
-    event = event_object(rows[0], ctx.links)
+    event = event_object(row, ctx.links)
     return orjson.dumps(
         {"type": event["type"], "timestamp": event["created_at"], "data": event["data"]}
     )

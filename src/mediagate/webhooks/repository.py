@@ -17,7 +17,7 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from mediagate.db import Database, dialect
-from mediagate.db.tables import task_events, webhook_deliveries, webhook_endpoints, webhook_secrets
+from mediagate.db.tables import webhook_deliveries, webhook_endpoints, webhook_secrets
 from mediagate.engine import repository as engine_repository
 
 Row = Sequence[Any]
@@ -379,8 +379,3 @@ async def next_due(conn: AsyncConnection, now: int) -> int | None:
     )
     found = [t for t in (retry, lease) if t is not None]
     return min(found) if found else None
-
-
-async def event_task(conn: AsyncConnection, event_seq: int) -> str | None:
-    """The task whose event `event_seq` is."""
-    return await conn.scalar(select(task_events.c.task_id).where(task_events.c.seq == event_seq))
