@@ -126,7 +126,12 @@ async def follow_task(
         if is_final(current) and position(current) <= last:
             return
         while True:
-            for row in await _task_rows(db, principal, task_id, after=last, upto=sub.since):
+            backlog = (
+                await _task_rows(db, principal, task_id, after=last, upto=sub.since)
+                if last < sub.since
+                else []  # nothing can lie between: no query (a stream opens cheaply)
+            )
+            for row in backlog:
                 yield row
                 last = position(row)
                 if is_final(row):
@@ -161,7 +166,7 @@ async def follow_account(
     try:
         last = sub.since if after is None else after
         while True:
-            while True:  # the backlog, up to where the hub took over
+            while last < sub.since:  # the backlog, up to where the hub took over
                 async with db.read() as conn:
                     rows = await repository.account_page(
                         conn, principal.account_id, principal.sandbox, after=last,
