@@ -395,6 +395,7 @@ async def part_streams(n: int) -> str:
 
         followers = [asyncio.create_task(follow(i, r)) for i, r in zip(ids, readers, strict=True)]
         await asyncio.wait_for(first.wait(), 120)
+        await asyncio.sleep(10)  # each stream's opening queries (key, task, backlog) are done
         rss_open, _ = rss_mb(pid)
         idle_streams = await _idle_rate(url, name)
         started = time.monotonic()
@@ -404,7 +405,8 @@ async def part_streams(n: int) -> str:
         _rss_end, rss_peak = rss_mb(pid)
     return (
         f"- {n:,} task streams (`GET /api/v1/tasks/{{id}}/stream`, raw sockets from one client "
-        "process) open on one `mediagate serve --workers 0` process; idle for 10 s; then every "
+        "process) open on one `mediagate serve --workers 0` process; after 10 s for the openings' "
+        "queries to end, idle for 10 s; then every "
         "task finished by direct final writes at 1,000/s.\n"
         "- Goal: under 500 MB, no per-stream database polling, every final event delivered.\n\n"
         "| figure | value |\n| --- | --- |\n"

@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections import deque
 
 from mediagate.db import Database
 from mediagate.db.dialect import EVENTS_CHANNEL
@@ -30,7 +29,10 @@ HELD_RETRY_S = 0.005
 
 
 class Subscription:
-    """What one stream receives: events after `since`, the hub's position when it (re)started."""
+    """What one stream receives: events after `since`, the hub's position when it (re)started.
+    Kept small (a process holds thousands): slots, a list, a future only while waiting."""
+
+    __slots__ = ("_rows", "_waiter", "account", "hub", "overflowed", "since", "task_id")
 
     def __init__(self, hub: EventHub, account: tuple[str, bool], task_id: str | None) -> None:
         self.hub = hub
@@ -38,14 +40,13 @@ class Subscription:
         self.task_id = task_id
         self.since: Position = hub.position
         self.overflowed = False
-        self._rows: deque[Row] = deque()
-        self._ready = asyncio.Event()
+        self._rows: list[Row] = []
+        self._waiter: asyncio.Future[None] | None = None
 
     def restart(self) -> Position:
         """Drop what is buffered and take events after the hub's position from now on; returns
         that position (read the log up to it to fill the gap)."""
-        self._rows.clear()
-        self._ready.clear()
+        self._rows = []
         self.overflowed = False
         self.since = self.hub.position
         return self.since
@@ -55,20 +56,23 @@ class Subscription:
             return
         if len(self._rows) >= BUFFER:
             self.overflowed = True
-            self._rows.clear()
+            self._rows = []
         else:
             self._rows.append(row)
-        self._ready.set()
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(None)
 
     async def next_rows(self, timeout_s: float) -> list[Row]:
         """What arrived (empty after `timeout_s` with nothing, or on overflow)."""
         if not self._rows and not self.overflowed:
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(timeout_s):
-                    await self._ready.wait()
-        self._ready.clear()
-        rows = list(self._rows)
-        self._rows.clear()
+            self._waiter = asyncio.get_running_loop().create_future()
+            try:
+                await asyncio.wait_for(self._waiter, timeout_s)
+            except TimeoutError:
+                pass
+            finally:
+                self._waiter = None
+        rows, self._rows = self._rows, []
         return rows
 
     def close(self) -> None:

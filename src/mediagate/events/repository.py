@@ -147,7 +147,7 @@ async def log_after(conn: AsyncConnection, after: Position, limit: int) -> tuple
     for row in rows:
         if not row[0]:
             return complete, True
-        complete.append(row[1:])
+        complete.append(tuple(row)[1:])  # plain tuples: buffered rows pin no result metadata
     return complete, False
 
 

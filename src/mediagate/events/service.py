@@ -102,7 +102,7 @@ async def latest(db: Database, principal: Principal, task_id: str) -> Row:
     rows = await _task_rows(db, principal, task_id, latest=True) if plausible_id(task_id) else []
     if not rows:
         raise TaskNotFound()
-    return rows[0]
+    return tuple(rows[0])
 
 
 async def follow_task(
@@ -125,6 +125,7 @@ async def follow_task(
             last = after
         if is_final(current) and position(current) <= last:
             return
+        del current  # a stream may stay open for hours: keep no more than its position
         while True:
             backlog = (
                 await _task_rows(db, principal, task_id, after=last, upto=sub.since)

@@ -48,15 +48,18 @@ _SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 _STREAM_DOC = {"200": {"description": "Server-Sent Events", "content": {"text/event-stream": {}}}}
 
 
+def _encode(row: Row | None, links: Linker | None) -> bytes:
+    if row is None:
+        return _KEEP_ALIVE
+    event = event_object(row, links)
+    return format_sse_event(
+        data_str=orjson.dumps(event).decode(), event=event["type"], id=event["id"]
+    )
+
+
 async def _sse(rows: AsyncIterator[Row | None], links: Linker | None) -> AsyncIterator[bytes]:
     async for row in rows:
-        if row is None:
-            yield _KEEP_ALIVE
-            continue
-        event = event_object(row, links)
-        yield format_sse_event(
-            data_str=orjson.dumps(event).decode(), event=event["type"], id=event["id"]
-        )
+        yield _encode(row, links)
 
 
 def _stream(rows: AsyncIterator[Row | None], request: Request) -> StreamingResponse:
