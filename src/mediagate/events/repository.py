@@ -124,14 +124,13 @@ async def task_events(
     return list(await conn.execute(text(f"{_SELECT} WHERE {where} ORDER BY {order}"), params))
 
 
-async def by_seq(conn: AsyncConnection, account_id: str, seq: int) -> Row | None:
-    """One event of the account, by its `seq` (a webhook delivery names its event so)."""
-    return (
-        await conn.execute(
-            text(f"{_SELECT} WHERE e.seq = :seq AND e.account_id = :account"),
-            {"seq": seq, "account": account_id},
-        )
-    ).first()
+async def by_seqs(conn: AsyncConnection, seqs: Sequence[int]) -> dict[int, Row]:
+    """Events by their `seq` (webhook deliveries name their events so), in one query."""
+    if not seqs:
+        return {}
+    params = {f"s{i}": seq for i, seq in enumerate(sorted(set(seqs)))}
+    sql = f"{_SELECT} WHERE e.seq IN ({', '.join(':' + name for name in params)})"
+    return {row[SEQ]: tuple(row) for row in await conn.execute(text(sql), params)}
 
 
 async def log_after(conn: AsyncConnection, after: Position, limit: int) -> tuple[list[Row], bool]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import Hashable, Mapping, Sequence
 from typing import Any
 
@@ -31,9 +32,10 @@ from mediagate.storage import Storage
 from mediagate.tasks.results import ResultLinks
 from mediagate.tasks.serialize import Linker
 from mediagate.webhooks import repository
-from mediagate.webhooks.delivery import USER_AGENT, SendContext, attempt
+from mediagate.webhooks.delivery import USER_AGENT, Prefetched, SendContext, attempt, prefetch
 from mediagate.webhooks.repository import ClaimedDelivery
 
+log = logging.getLogger(__name__)
 GROUP = "webhooks"
 COMMIT_WAKE_S = 0.02
 
@@ -50,6 +52,8 @@ class Deliveries:
         #: Check with a read before claiming (a claim is a write: on SQLite, whose own commit
         #: would otherwise wake the sender again).
         self.check_first = False
+        #: What each claim read for its deliveries, until each one runs.
+        self._prefetched: dict[int, Prefetched] = {}
 
     async def claim(
         self, *, token_prefix: str, now: int, lease_us: int, limit: int, rooms: Mapping[str, int]
@@ -57,10 +61,19 @@ class Deliveries:
         limit = min(limit, rooms.get(GROUP, 0))
         if self.check_first and not await repository.claimable(self.ctx.db, now, self.lane_limit):
             return []
-        return await repository.claim(
+        claimed = await repository.claim(
             self.ctx.db, token=lease_token(token_prefix, now), now=now, lease_us=lease_us,
             limit=limit, lane_limit=self.lane_limit,
         )  # fmt: skip
+        if claimed:
+            try:
+                found = await prefetch(self.ctx.db, claimed)
+            except Exception:  # leased already: each attempt reads for itself instead
+                log.warning("reading a claim's endpoints and events failed", exc_info=True)
+            else:
+                for delivery in claimed:
+                    self._prefetched[delivery.seq] = found
+        return claimed
 
     def key(self, job: ClaimedDelivery) -> Hashable:
         return job.seq
@@ -69,7 +82,7 @@ class Deliveries:
         return GROUP
 
     async def run(self, job: ClaimedDelivery) -> None:
-        await attempt(self.ctx, job)
+        await attempt(self.ctx, job, self._prefetched.pop(job.seq, None))
 
     async def write_lease(self, job: ClaimedDelivery, until: int | None) -> bool:
         values: dict[str, Any] = {"lease_expires_at": until}
