@@ -294,6 +294,13 @@ async def latency_run(n: int, rate: int) -> list[tuple[str, list[float], int]]:
         ) as c:
             r = await c.post("/api/v1/webhooks", json={"url": hook, "events": ["task.succeeded"]})
             assert r.status_code == 201, r.text
+            # The worker is up and sending before the clock starts: a test event gets through.
+            deadline = time.monotonic() + 60
+            while not receiver.arrivals:
+                await c.post(f"/api/v1/webhooks/{r.json()['data']['id']}/test")
+                await asyncio.sleep(0.5)
+                assert time.monotonic() < deadline, "the worker never sent the test event"
+            receiver.arrivals.clear()
         stream = await open_stream(base, "/api/v1/events/stream?types=task.succeeded", key)
         seen: dict[str, float] = {}
 
