@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -37,14 +37,38 @@ def serve(
         f"mediagate on http://{bind_host}:{bind_port} with {settings.database.display()}",
         highlight=False,
     )
-    uvicorn.run(
+    config = uvicorn.Config(
         create_app(settings),
         host=bind_host,
         port=bind_port,
         log_level=settings.log_level,
         access_log=False,
         proxy_headers=False,
-        # Event streams never end by themselves: without a bound, a stop (a rolling restart)
-        # would wait for every client to hang up. Cut, they resume elsewhere (Last-Event-ID).
+        # Requests still running when the grace ends are cut (their clients retry).
         timeout_graceful_shutdown=settings.shutdown_grace_seconds,
     )
+    _stream_ending_server_class()(config).run()
+
+
+def _stream_ending_server_class() -> type:
+    import uvicorn
+
+    class StreamEndingServer(uvicorn.Server):
+        """Ends the event streams when a stop begins: they never end by themselves, so the
+        server would otherwise wait out its grace and cut them (an error and a traceback
+        each); ended, their clients resume elsewhere with Last-Event-ID."""
+
+        def handle_exit(self, sig: int, frame: Any) -> None:
+            hub = getattr(self.config.app.state, "events", None)
+            loop = getattr(self, "_loop", None)
+            if hub is not None and loop is not None:
+                loop.call_soon_threadsafe(hub.close_streams)
+            super().handle_exit(sig, frame)
+
+        async def serve(self, sockets: Any = None) -> None:
+            import asyncio
+
+            self._loop = asyncio.get_running_loop()
+            await super().serve(sockets)
+
+    return StreamEndingServer

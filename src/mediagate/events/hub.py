@@ -32,7 +32,7 @@ class Subscription:
     """What one stream receives: events after `since`, the hub's position when it (re)started.
     Kept small (a process holds thousands): slots, a list, a future only while waiting."""
 
-    __slots__ = ("_rows", "_waiter", "account", "hub", "overflowed", "since", "task_id")
+    __slots__ = ("_rows", "_waiter", "account", "closed", "hub", "overflowed", "since", "task_id")
 
     def __init__(self, hub: EventHub, account: tuple[str, bool], task_id: str | None) -> None:
         self.hub = hub
@@ -40,6 +40,7 @@ class Subscription:
         self.task_id = task_id
         self.since: Position = hub.position
         self.overflowed = False
+        self.closed = hub.closing  # the process is stopping: its stream ends at once
         self._rows: list[Row] = []
         self._waiter: asyncio.Future[None] | None = None
 
@@ -62,9 +63,15 @@ class Subscription:
         if self._waiter is not None and not self._waiter.done():
             self._waiter.set_result(None)
 
+    def end(self) -> None:
+        """The process is stopping: the stream ends (its client resumes elsewhere)."""
+        self.closed = True
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(None)
+
     async def next_rows(self, timeout_s: float) -> list[Row]:
-        """What arrived (empty after `timeout_s` with nothing, or on overflow)."""
-        if not self._rows and not self.overflowed:
+        """What arrived (empty after `timeout_s` with nothing, on overflow, or when ended)."""
+        if not self._rows and not self.overflowed and not self.closed:
             self._waiter = asyncio.get_running_loop().create_future()
             try:
                 await asyncio.wait_for(self._waiter, timeout_s)
@@ -91,6 +98,15 @@ class EventHub:
         # With no stream open the hub reads nothing (a busy process commits hundreds of times
         # a second); its position is then out of date until the next subscription.
         self._stale = True
+        self.closing = False
+
+    def close_streams(self) -> None:
+        """End every stream of this process (it is stopping), so that no request is left for
+        the server to cut; streams opened from now on end at once."""
+        self.closing = True
+        for subs in (*self._by_account.values(), *self._by_task.values()):
+            for sub in subs:
+                sub.end()
 
     @property
     def subscribers(self) -> int:

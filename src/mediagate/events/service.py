@@ -137,9 +137,9 @@ async def follow_task(
                 last = position(row)
                 if is_final(row):
                     return
-            while not sub.overflowed:
+            while not sub.overflowed and not sub.closed:
                 rows = await sub.next_rows(heartbeat_s)
-                if not rows and not sub.overflowed:
+                if not rows and not sub.overflowed and not sub.closed:
                     yield None
                 for row in rows:
                     if position(row) > last:
@@ -147,6 +147,8 @@ async def follow_task(
                         last = position(row)
                         if is_final(row):
                             return
+            if sub.closed:
+                return
             sub.restart()
     finally:
         sub.close()
@@ -179,14 +181,16 @@ async def follow_account(
                 if len(rows) < BACKLOG_PAGE:
                     break
             last = max(last, sub.since)
-            while not sub.overflowed:
+            while not sub.overflowed and not sub.closed:
                 rows = await sub.next_rows(heartbeat_s)
-                if not rows and not sub.overflowed:
+                if not rows and not sub.overflowed and not sub.closed:
                     yield None
                 for row in rows:
                     if position(row) > last and (wanted is None or row[repository.TYPE] in wanted):
                         yield row
                         last = position(row)
+            if sub.closed:
+                return
             sub.restart()
     finally:
         sub.close()
