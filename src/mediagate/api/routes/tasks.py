@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import orjson
 from fastapi import APIRouter, Depends, Request
-from pydantic import ValidationError
 from starlette.responses import Response
 
 from mediagate.accounts.repository import Principal
 from mediagate.api import responses
 from mediagate.api.auth import bearer_secret, require_principal
+from mediagate.api.body import parse_json
 from mediagate.api.links import linker_for
 from mediagate.api.query import list_params
-from mediagate.core.errors import InvalidParameter
 from mediagate.providers.egress import check_public_url
 from mediagate.tasks import service
 from mediagate.tasks.schemas import CreateTaskRequest
@@ -27,27 +25,12 @@ _CREATE_BODY = {
 }
 
 
-def _parse_create(body: bytes) -> CreateTaskRequest:
-    if not body:
-        raise InvalidParameter("body", "is empty; send a JSON object")
-    try:
-        data = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        raise InvalidParameter("body", "is not valid JSON") from None
-    if not isinstance(data, dict):
-        raise InvalidParameter("body", "must be a JSON object")
-    try:
-        return CreateTaskRequest.model_validate(data)
-    except ValidationError as exc:
-        raise service.validation_param(exc) from None
-
-
 @router.post("/tasks", status_code=202, openapi_extra=_CREATE_BODY)
 async def create_task(
     request: Request, principal: Principal = Depends(require_principal)
 ) -> Response:
     """Submit a task; answers at once with the task, `pending`."""
-    body = _parse_create(await request.body())
+    body = parse_json(await request.body(), CreateTaskRequest)
     if body.callback_url is not None and not request.app.state.settings.fetch_private_urls:
         await check_public_url(body.callback_url, "callback_url")
     created = await service.create(

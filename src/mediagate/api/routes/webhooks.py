@@ -6,19 +6,17 @@ their JSON schemas are declared for the OpenAPI document.
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Any
 
-import orjson
 from fastapi import APIRouter, Depends, Path, Query, Request
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 from starlette.responses import Response
 
 from mediagate.accounts.repository import Principal
 from mediagate.api import responses
 from mediagate.api.auth import require_principal
+from mediagate.api.body import parse_json
 from mediagate.api.query import DEFAULT_LIMIT, MAX_LIMIT, limit_param
-from mediagate.core.errors import InvalidParameter
-from mediagate.tasks.service import validation_param
 from mediagate.webhooks import service
 from mediagate.webhooks.schemas import CreateWebhookRequest, UpdateWebhookRequest
 
@@ -83,24 +81,6 @@ def _body_doc(model: type[BaseModel]) -> dict:
     }
 
 
-M = TypeVar("M", bound=BaseModel)
-
-
-def _parse(raw: bytes, model: type[M]) -> M:
-    if not raw:
-        raise InvalidParameter("body", "is empty; send a JSON object")
-    try:
-        data = orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        raise InvalidParameter("body", "is not valid JSON") from None
-    if not isinstance(data, dict):
-        raise InvalidParameter("body", "must be a JSON object")
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        raise validation_param(exc) from None
-
-
 def _allow_private(request: Request) -> bool:
     return request.app.state.settings.fetch_private_urls
 
@@ -119,7 +99,7 @@ async def create_webhook(
     Standard Webhooks with the endpoint's `secret`. `events` defaults to every status change
     (all types but `task.created` and `task.progress`). The URL must be `http(s)` and resolve
     to a public address."""
-    body = _parse(await request.body(), CreateWebhookRequest)
+    body = parse_json(await request.body(), CreateWebhookRequest)
     created = await service.create_endpoint(
         request.app.state.db, principal, body, allow_private=_allow_private(request)
     )
@@ -181,7 +161,7 @@ async def update_webhook(
     """Change `url`, `events`, `description` or `disabled` (only the fields given).
     Disabling ends the endpoint's waiting deliveries as failed; enabling resumes deliveries of
     new events."""
-    body = _parse(await request.body(), UpdateWebhookRequest)
+    body = parse_json(await request.body(), UpdateWebhookRequest)
     updated = await service.update_endpoint(
         request.app.state.db, principal, webhook_id, body, allow_private=_allow_private(request)
     )
