@@ -19,7 +19,7 @@ from fastapi.sse import format_sse_event
 from starlette.responses import Response, StreamingResponse
 
 from mediagate.accounts.repository import Principal
-from mediagate.api import responses
+from mediagate.api import docs, responses
 from mediagate.api.auth import require_principal
 from mediagate.api.links import linker_for
 from mediagate.api.query import DEFAULT_LIMIT, MAX_LIMIT, limit_param
@@ -45,7 +45,30 @@ def _resume_position(request: Request) -> Position | None:
 
 _KEEP_ALIVE = format_sse_event(comment="keep-alive")
 _SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
-_STREAM_DOC = {"200": {"description": "Server-Sent Events", "content": {"text/event-stream": {}}}}
+_EVENT_EXAMPLE = {
+    "id": "evt_000000000000002a0000000000000107",
+    "type": "task.succeeded",
+    "created_at": "2026-12-01T10:00:07Z",
+    "data": {"id": "task_Hc1...", "status": "succeeded", "progress": 100, "...": "..."},
+}
+_SSE_EXAMPLE = (
+    f"event: task.succeeded\ndata: {{...the event object...}}\nid: {_EVENT_EXAMPLE['id']}\n\n"
+    ": keep-alive\n\n"
+)
+_BAD_POSITION = "A bad `after`, `Last-Event-ID` or `types` (`INVALID_PARAMETER`, naming it)."
+_NO_TASK = "No such task in the key's account and mode (`TASK_NOT_FOUND`)."
+_TIMELINE_DOC = docs.responses(200, "The task's events, oldest first.", [_EVENT_EXAMPLE],
+                               {404: _NO_TASK})  # fmt: skip
+_PAGE_DOC = docs.responses(200, "Events after `after`, oldest first.", [_EVENT_EXAMPLE],
+                           {400: _BAD_POSITION}, listing=True)  # fmt: skip
+_TASK_STREAM_DOC = docs.responses(
+    200, "Server-Sent Events; the stream ends after the task's final event.", _SSE_EXAMPLE,
+    {400: _BAD_POSITION, 404: _NO_TASK}, media_type="text/event-stream",
+)  # fmt: skip
+_ACCOUNT_STREAM_DOC = docs.responses(
+    200, "Server-Sent Events, for as long as the client stays.", _SSE_EXAMPLE,
+    {400: _BAD_POSITION}, media_type="text/event-stream",
+)  # fmt: skip
 
 
 def _encode(row: Row | None, links: Linker | None) -> bytes:
@@ -70,7 +93,7 @@ def _stream(rows: AsyncIterator[Row | None], request: Request) -> StreamingRespo
     )
 
 
-@router.get("/tasks/{task_id}/events")
+@router.get("/tasks/{task_id}/events", responses=_TIMELINE_DOC)
 async def task_events(
     request: Request, task_id: str, principal: Principal = Depends(require_principal)
 ) -> Response:
@@ -79,7 +102,7 @@ async def task_events(
     return responses.ok(await service.timeline(request.app.state.db, principal, task_id, links))
 
 
-@router.get("/tasks/{task_id}/stream", response_class=StreamingResponse, responses=_STREAM_DOC)
+@router.get("/tasks/{task_id}/stream", response_class=StreamingResponse, responses=_TASK_STREAM_DOC)
 async def task_stream(
     request: Request,
     task_id: str,
@@ -97,7 +120,7 @@ async def task_stream(
     return _stream(rows, request)
 
 
-@router.get("/events")
+@router.get("/events", responses=_PAGE_DOC)
 async def list_events(
     request: Request,
     after: str | None = Query(None, description="Events after this event id."),
@@ -120,7 +143,7 @@ async def list_events(
     )
 
 
-@router.get("/events/stream", response_class=StreamingResponse, responses=_STREAM_DOC)
+@router.get("/events/stream", response_class=StreamingResponse, responses=_ACCOUNT_STREAM_DOC)
 async def events_stream(
     request: Request,
     after: str | None = Query(None, description="Resume after this event id."),

@@ -13,7 +13,7 @@ from pydantic import BaseModel
 from starlette.responses import Response
 
 from mediagate.accounts.repository import Principal
-from mediagate.api import responses
+from mediagate.api import docs, responses
 from mediagate.api.auth import require_principal
 from mediagate.api.body import parse_json
 from mediagate.api.query import DEFAULT_LIMIT, MAX_LIMIT, limit_param
@@ -44,10 +44,8 @@ _DELIVERY_EXAMPLE = {
     "created_at": "2026-12-01T10:00:07Z",
     "next_attempt_at": "2026-12-01T10:00:12Z",
 }
-_PAGINATION = {"cursor": "ZC40Mg", "hasMore": True, "total": 57}
 _ERRORS = {
     400: "A parameter is invalid (`INVALID_PARAMETER`); the message names it.",
-    401: "Missing, unknown or revoked API key (`UNAUTHORIZED`).",
     404: "No such endpoint (or delivery) in the key's account and mode (`NOT_FOUND`).",
 }
 
@@ -60,16 +58,9 @@ DELIVERY_ID = Path(description="The delivery's id, `dlv_...`, from the delivery 
 
 
 def _doc(status: int, description: str, data: Any, *errors: int, listing: bool = False) -> dict:
-    """OpenAPI `responses`: the success in the envelope (with an example), then errors."""
-    example: dict[str, Any] = {"success": True, "data": data}
-    if listing:
-        example["pagination"] = _PAGINATION
-    docs: dict[int | str, Any] = {
-        status: {"description": description, "content": {"application/json": {"example": example}}}
-    }
-    for code in (*errors, 401):
-        docs[code] = {"description": _ERRORS[code]}
-    return docs
+    return docs.responses(
+        status, description, data, {code: _ERRORS[code] for code in errors}, listing=listing
+    )
 
 
 def _body_doc(model: type[BaseModel]) -> dict:
