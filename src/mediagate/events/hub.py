@@ -155,6 +155,7 @@ class EventHub:
             self._stale = True
 
     async def _run(self) -> None:
+        held_wait = HELD_RETRY_S
         while True:
             try:
                 held = await self._read()
@@ -164,9 +165,13 @@ class EventHub:
                 log.exception("reading the event log failed; retrying")
                 held = False
                 await asyncio.sleep(min(self.poll_s, 1.0))
-            if held:  # an older transaction is still open: look again in a moment
-                await asyncio.sleep(HELD_RETRY_S)
+            if held:
+                # An older transaction is still open: look again soon, less often the longer
+                # it stays open (one left idle elsewhere must not make this a busy loop).
+                await asyncio.sleep(held_wait)
+                held_wait = min(held_wait * 2, self.poll_s)
             else:
+                held_wait = HELD_RETRY_S
                 await self._wakeup.wait(self.poll_s)
 
     async def _read(self) -> bool:
