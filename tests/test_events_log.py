@@ -96,7 +96,7 @@ def test_a_write_that_lost_its_lease_writes_no_event(caller):
     _set(live, task_id, lease_owner="w:current", lease_expires_at=now_us() + 60_000_000)
     stale = ClaimedTask(
         task_id, caller.key.account_id, 0, "image", "local-image", "local", "pending", "{}", 0,
-        None, None, None, 0, None, 0, now_us(), None, lease="w:stale",
+        None, None, None, 0, None, 0, now_us(), None, None, lease="w:stale",
     )  # fmt: skip
     wrote = live.run(
         engine_repository.update_active(live.db, stale, {"status": "queued", "progress": 5})

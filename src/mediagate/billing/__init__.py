@@ -1,5 +1,8 @@
-"""Billing: what a task costs. Only a succeeded task costs anything; sandbox tasks cost 0."""
+"""Billing: what a task costs (pricing), credits and holds (the ledger), usage.
 
-from mediagate.billing.pricing import cost_micros
+Only a succeeded task costs anything; sandbox tasks cost 0.
+"""
 
-__all__ = ["cost_micros"]
+from mediagate.billing.pricing import cost_micros, max_cost_micros
+
+__all__ = ["cost_micros", "max_cost_micros"]

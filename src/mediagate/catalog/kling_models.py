@@ -52,7 +52,8 @@ KLING_MODELS: tuple[ModelSpec, ...] = (
         "kling",
         "Kling 2.6: text- or image-to-video (with `image`), 5 or 10 s, optional sound.",
         KlingV26Input,
-        Price(0.07, "second"),  # estimate: 0.5 units/s
+        # estimates: 0.5 units/s in pro mode (1080p), 0.3 in std (720p)
+        Price(0.07, "second", tier_field="mode", tiers={"std": 0.042, "pro": 0.07}),
         default_timeout_s=1800,
     ),
     ModelSpec(

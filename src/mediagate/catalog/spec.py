@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Literal
@@ -15,14 +16,25 @@ PriceUnit = Literal["task", "image", "second"]
 
 @dataclass(frozen=True)
 class Price:
-    """`amount` (in `currency`) per `unit`: per task, per output image or per output second."""
+    """`amount` (in `currency`) per `unit`: per task, per output image or per output second.
+
+    `quantity` names the input field with the requested number of units (seconds of video,
+    images); left out, `mediagate.billing.pricing` looks for the usual names. `tiers` price
+    some values of the input field `tier_field` differently (say `{"pro": 0.07}` for `mode`).
+    """
 
     amount: float
     unit: PriceUnit
     currency: str = "USD"
+    quantity: str | None = None
+    tier_field: str | None = None
+    tiers: Mapping[str, float] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"amount": self.amount, "unit": self.unit, "currency": self.currency}
+        out: dict[str, Any] = {"amount": self.amount, "unit": self.unit, "currency": self.currency}
+        if self.tier_field is not None:
+            out["tiers"] = {"field": self.tier_field, "amounts": dict(self.tiers)}
+        return out
 
 
 @dataclass(frozen=True)

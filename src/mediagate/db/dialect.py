@@ -80,16 +80,18 @@ def lock_for_migrations(connection: Connection) -> None:
         connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_MIGRATION_LOCK_KEY})")
 
 
-_COUNT_KEYS = "account_id, day, status, model, provider"
+_COUNT_KEYS = "account_id, sandbox, key_id, day, status, model, provider"
 _UPSERT_COUNTS = (
-    f"INSERT INTO task_counts ({_COUNT_KEYS}, n) SELECT {_COUNT_KEYS}, sum(n) FROM {{source}} "
+    f"INSERT INTO task_counts ({_COUNT_KEYS}, n, cost_micros) "
+    f"SELECT {_COUNT_KEYS}, sum(n), sum(cost_micros) FROM {{source}} "
     f"GROUP BY {_COUNT_KEYS} ORDER BY {_COUNT_KEYS} "
-    f"ON CONFLICT ({_COUNT_KEYS}) DO UPDATE SET n = task_counts.n + excluded.n"
+    f"ON CONFLICT ({_COUNT_KEYS}) DO UPDATE SET n = task_counts.n + excluded.n, "
+    "cost_micros = task_counts.cost_micros + excluded.cost_micros"
 )
 _PG_COMPACT = (
     "WITH moved AS (DELETE FROM task_count_deltas WHERE seq IN "
     "(SELECT seq FROM task_count_deltas ORDER BY seq LIMIT $1) "
-    f"RETURNING {_COUNT_KEYS}, n) " + _UPSERT_COUNTS.format(source="moved")
+    f"RETURNING {_COUNT_KEYS}, n, cost_micros) " + _UPSERT_COUNTS.format(source="moved")
 )
 
 

@@ -27,6 +27,14 @@ accounts = Table(
     Column("id", String(40), primary_key=True),
     Column("name", String(200), nullable=False, unique=True),
     Column("created_at", BigInteger, nullable=False),
+    # Credits (migration 0007): postpaid until a first grant. Available = balance - held.
+    Column("prepaid", Integer, nullable=False, server_default="0"),
+    Column("balance_micros", BigInteger, nullable=False, server_default="0"),
+    Column("held_micros", BigInteger, nullable=False, server_default="0"),
+    # Fairness: tasks in flight at one provider at most (NULL: the settings' default), and
+    # the account's weight when several accounts wait for a provider's slots.
+    Column("max_concurrency", Integer),
+    Column("share", Integer, nullable=False, server_default="1"),
 )
 
 api_keys = Table(
@@ -41,6 +49,11 @@ api_keys = Table(
     Column("mode", String(8), nullable=False),  # live | test
     Column("created_at", BigInteger, nullable=False),
     Column("revoked_at", BigInteger),
+    # A monthly spend limit, and what is committed against it in `limit_month` (the month's
+    # start, UTC): holds of the key's unfinished tasks plus the costs of its finished ones.
+    Column("spend_limit_micros", BigInteger),
+    Column("limit_month", BigInteger, nullable=False, server_default="0"),
+    Column("limit_committed_micros", BigInteger, nullable=False, server_default="0"),
     Index("ix_api_keys_prefix", "prefix"),
     Index("ix_api_keys_account", "account_id"),
 )
@@ -86,6 +99,12 @@ tasks = Table(
     Column("cancel_requested", Integer, nullable=False, server_default="0"),
     Column("deadline_at", BigInteger),
     Column("last_error", Text),
+    # Billing (migration 0007): the most the task can cost (its charge's cap; NULL for tasks
+    # made before), the credits held on the account and the amount reserved against the key's
+    # monthly limit. A trigger settles both when the task becomes final.
+    Column("max_cost_micros", BigInteger),
+    Column("hold_micros", BigInteger, nullable=False, server_default="0"),
+    Column("limit_hold_micros", BigInteger, nullable=False, server_default="0"),
     Index(
         "ix_tasks_succeeded_completed",
         "completed_at",
@@ -95,6 +114,14 @@ tasks = Table(
     Index(
         "ix_tasks_pending_queue",
         "provider",
+        "run_at",
+        postgresql_where=text("status = 'pending'"),
+        sqlite_where=text("status = 'pending'"),
+    ),
+    Index(
+        "ix_tasks_pending_by_account",
+        "provider",
+        "account_id",
         "run_at",
         postgresql_where=text("status = 'pending'"),
         sqlite_where=text("status = 'pending'"),
@@ -114,9 +141,10 @@ tasks = Table(
     Index("ux_tasks_account_idempotency", "account_id", "idempotency_key", unique=True),
 )
 
-# Listing totals. Counting the matching rows of `tasks` costs time in proportion to the
+# Listing totals and usage. Counting the matching rows of `tasks` costs time in proportion to the
 # matches (a million tasks: hundreds of milliseconds), so totals are kept as counts per
-# (account, UTC day of creation, status, model, provider). Triggers on `tasks` append +1/-1
+# (account, mode, key, UTC day of creation, status, model, provider), with their summed cost.
+# Triggers on `tasks` append +1/-1
 # rows to `task_count_deltas` (append-only: concurrent writers never contend on a counter row);
 # a compactor folds them into `task_counts`. A total is the sum over both tables.
 COUNT_DAY_US = 86_400_000_000
@@ -125,11 +153,14 @@ task_counts = Table(
     "task_counts",
     metadata,
     Column("account_id", String(40), primary_key=True),
+    Column("sandbox", Integer, primary_key=True),
+    Column("key_id", String(40), primary_key=True),
     Column("day", BigInteger, primary_key=True),
     Column("status", String(16), primary_key=True),
     Column("model", String(100), primary_key=True),
     Column("provider", String(40), primary_key=True),
     Column("n", BigInteger, nullable=False),
+    Column("cost_micros", BigInteger, nullable=False, server_default="0"),
 )
 
 task_count_deltas = Table(
@@ -137,11 +168,14 @@ task_count_deltas = Table(
     metadata,
     Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
     Column("account_id", String(40), nullable=False),
+    Column("sandbox", Integer, nullable=False),
+    Column("key_id", String(40), nullable=False),
     Column("day", BigInteger, nullable=False),
     Column("status", String(16), nullable=False),
     Column("model", String(100), nullable=False),
     Column("provider", String(40), nullable=False),
     Column("n", Integer, nullable=False),
+    Column("cost_micros", BigInteger, nullable=False, server_default="0"),
     Index("ix_task_count_deltas_account", "account_id"),
 )
 
@@ -256,4 +290,22 @@ webhook_deliveries = Table(
     ),
     Index("ix_webhook_deliveries_log", "account_id", "endpoint_id", "seq"),
     Index("ix_webhook_deliveries_event", "event_seq"),
+)
+
+#: The credits ledger (migration 0007), append-only. Grants and holds are written by the
+#: billing service; charges and releases by the settle trigger on `tasks`. At most one entry of
+#: each kind per task.
+ledger_entries = Table(
+    "ledger_entries",
+    metadata,
+    Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("account_id", String(40), ForeignKey("accounts.id"), nullable=False),
+    Column("type", String(16), nullable=False),  # grant | hold | charge | release
+    Column("amount_micros", BigInteger, nullable=False),
+    Column("balance_after_micros", BigInteger, nullable=False),
+    Column("task_id", String(64)),
+    Column("note", Text),
+    Column("created_at", BigInteger, nullable=False),
+    Index("ix_ledger_entries_account", "account_id", "seq"),
+    Index("ux_ledger_entries_task", "task_id", "type", unique=True),
 )

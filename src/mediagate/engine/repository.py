@@ -33,6 +33,7 @@ _CLAIMED = (
     tasks.c.attempts,
     tasks.c.created_at,
     tasks.c.started_at,
+    tasks.c.max_cost_micros,
     tasks.c.lease_owner,
 )
 
@@ -56,6 +57,7 @@ class ClaimedTask:
     attempts: int
     created_at: int
     started_at: int | None
+    max_cost_micros: int | None
     lease: str  # the token fencing every write of this claim
 
 

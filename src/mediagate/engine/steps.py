@@ -374,7 +374,10 @@ async def _succeed(
         "queue_position": -1,
         "eta_seconds": -1,
         "result": jsonutil.dumps(items),
-        "cost_micros": cost_micros(spec.price, items, sandbox=bool(task.sandbox)) if spec else 0,
+        "cost_micros": cost_micros(
+            spec, orjson.loads(task.input), items, sandbox=bool(task.sandbox),
+            cap=task.max_cost_micros,
+        ) if spec else 0,  # fmt: skip
         "completed_at": done,
         "started_at": task.started_at or done,
         "run_at": None,
