@@ -367,6 +367,12 @@ async def _succeed(
             await _fail(ctx, task, exc.code, exc.message)
         return
     spec = CATALOG.get(task.model)
+    cost = 0
+    if spec is not None:
+        inputs = orjson.loads(task.input)
+        cost = cost_micros(
+            spec, inputs, items, sandbox=bool(task.sandbox), cap=task.max_cost_micros
+        )
     done = now_us()
     values = {
         "status": Status.SUCCEEDED.value,
@@ -374,10 +380,7 @@ async def _succeed(
         "queue_position": -1,
         "eta_seconds": -1,
         "result": jsonutil.dumps(items),
-        "cost_micros": cost_micros(
-            spec, orjson.loads(task.input), items, sandbox=bool(task.sandbox),
-            cap=task.max_cost_micros,
-        ) if spec else 0,  # fmt: skip
+        "cost_micros": cost,
         "completed_at": done,
         "started_at": task.started_at or done,
         "run_at": None,
