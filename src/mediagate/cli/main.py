@@ -1,4 +1,4 @@
-"""`mediagate`: serve, worker, keys, db; generate, tasks, models, events, webhooks (a gateway's
+"""`mediagate`: serve, worker, keys, accounts, db; generate, tasks, models, events, webhooks (a gateway's
 client)."""
 
 from __future__ import annotations
@@ -6,6 +6,7 @@ from __future__ import annotations
 import typer
 
 from mediagate.cli import (
+    accounts,
     db,
     events,
     generate,
@@ -29,6 +30,7 @@ app.command("serve")(serve.serve)
 app.command("worker")(worker.worker)
 app.command("simulator")(simulator.simulator)
 app.add_typer(keys.app, name="keys")
+app.add_typer(accounts.app, name="accounts")
 app.add_typer(db.app, name="db")
 app.command("generate")(generate.generate)
 app.add_typer(tasks.app, name="tasks")
