@@ -17,6 +17,10 @@ class Principal:
     account_id: str
     key_id: str
     mode: str
+    #: Read with the key at each request: a prepaid account's creates place holds, and a key
+    #: with a monthly spend limit reserves against it.
+    prepaid: bool = False
+    limited: bool = False
 
     @property
     def sandbox(self) -> bool:
@@ -32,6 +36,8 @@ class KeyRow:
     mode: str
     created_at: int
     revoked_at: int | None
+    account_id: str
+    spend_limit_micros: int | None
 
 
 async def account_id_by_name(conn: AsyncConnection, name: str) -> str | None:
@@ -52,6 +58,8 @@ async def insert_key(
     key_hash: str,
     mode: str,
     now: int,
+    spend_limit: int | None = None,
+    limit_month: int = 0,
 ) -> None:
     await conn.execute(
         api_keys.insert().values(
@@ -62,6 +70,8 @@ async def insert_key(
             key_hash=key_hash,
             mode=mode,
             created_at=now,
+            spend_limit_micros=spend_limit,
+            limit_month=limit_month,
         )
     )
 
@@ -69,12 +79,20 @@ async def insert_key(
 async def principal_by_hash(conn: AsyncConnection, key_hash: str) -> Principal | None:
     row = (
         await conn.execute(
-            select(api_keys.c.account_id, api_keys.c.id, api_keys.c.mode).where(
-                api_keys.c.key_hash == key_hash, api_keys.c.revoked_at.is_(None)
+            select(
+                api_keys.c.account_id,
+                api_keys.c.id,
+                api_keys.c.mode,
+                accounts.c.prepaid,
+                api_keys.c.spend_limit_micros,
             )
+            .join(accounts, accounts.c.id == api_keys.c.account_id)
+            .where(api_keys.c.key_hash == key_hash, api_keys.c.revoked_at.is_(None))
         )
     ).first()
-    return Principal(row[0], row[1], row[2]) if row else None
+    if row is None:
+        return None
+    return Principal(row[0], row[1], row[2], bool(row[3]), row[4] is not None)
 
 
 def _key_rows_query():  # type: ignore[no-untyped-def]
@@ -87,6 +105,8 @@ def _key_rows_query():  # type: ignore[no-untyped-def]
             api_keys.c.mode,
             api_keys.c.created_at,
             api_keys.c.revoked_at,
+            api_keys.c.account_id,
+            api_keys.c.spend_limit_micros,
         )
         .join(accounts, accounts.c.id == api_keys.c.account_id)
         .order_by(api_keys.c.created_at, api_keys.c.id)

@@ -46,7 +46,7 @@ def limit_param(params: QueryParams) -> int:
     return value
 
 
-def _date(params: QueryParams, name: str) -> int | None:
+def date_param(params: QueryParams, name: str) -> int | None:
     raw = params.get(name)
     if raw is None:
         return None
@@ -62,7 +62,7 @@ def list_params(params: QueryParams) -> ListParams:
     status = params.get("status")
     if status is not None and status not in statuses.ALL:
         raise InvalidParameter("status", f"must be one of {', '.join(statuses.ALL)}")
-    start, end = _date(params, "startDate"), _date(params, "endDate")
+    start, end = date_param(params, "startDate"), date_param(params, "endDate")
     if start is not None and end is not None and start > end:
         raise InvalidParameter("startDate", "is after endDate")
     filters = ListFilters(
@@ -73,4 +73,8 @@ def list_params(params: QueryParams) -> ListParams:
         created_before=end,
         id_prefix=_text(params, "search", 64),
     )
-    return ListParams(filters, _text(params, "cursor", 200), limit_param(params))
+    return ListParams(filters, cursor_param(params), limit_param(params))
+
+
+def cursor_param(params: QueryParams) -> str | None:
+    return _text(params, "cursor", 200)

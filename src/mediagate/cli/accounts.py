@@ -2,6 +2,93 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
+from mediagate.billing import money
+from mediagate.billing import service as billing
+from mediagate.billing.serialize import ledger_id
+from mediagate.cli.common import err, fail, load_settings, print_table, with_database
+from mediagate.core.clock import iso_from_us
+
 app = typer.Typer(help="Accounts: credits, spend and fairness limits.", no_args_is_help=True)
+
+
+def _amount(text: str, what: str) -> int:
+    try:
+        return money.parse_amount(text)
+    except ValueError as exc:
+        raise fail(f"{what}: {exc}") from None
+
+
+@app.command("grant")
+def grant(
+    account: Annotated[str, typer.Argument(help="The account's name.")],
+    amount: Annotated[str, typer.Argument(help="Credits to add, like 25 or 12.50.")],
+    note: Annotated[str | None, typer.Option(help="Why (kept in the ledger).")] = None,
+) -> None:
+    """Add credits to an account; from its first grant on, an account is prepaid (a task must
+    be covered by its available credits)."""
+    micros = _amount(amount, "AMOUNT")
+    try:
+        granted = with_database(
+            load_settings(), lambda db: billing.grant(db, account, micros, note)
+        )
+    except billing.AccountOperationError as exc:
+        raise fail(str(exc)) from None
+    a = granted.account
+    err.print(
+        f"granted {money.text(micros)} to {a.name!r}: balance {money.text(a.balance_micros)}, "
+        f"available {money.text(a.balance_micros - a.held_micros)}",
+        highlight=False,
+    )
+
+
+def _account_cells(found: billing.AccountSummary) -> tuple[str, ...]:
+    a = found.account
+    return (
+        a.name,
+        "prepaid" if a.prepaid else "postpaid",
+        money.text(a.balance_micros),
+        money.text(a.held_micros),
+        money.text(a.balance_micros - a.held_micros),
+        money.text(found.spent_this_month),
+    )
+
+
+_ACCOUNT_HEADER = ("account", "billing", "balance", "held", "available", "spent this month")
+
+
+@app.command("list")
+def list_() -> None:
+    """Every account with its credits: a table on a terminal, tab-separated lines when piped."""
+    found = with_database(load_settings(), billing.list_accounts)
+    print_table(_ACCOUNT_HEADER, [_account_cells(f) for f in found])
+
+
+@app.command("show")
+def show(
+    account: Annotated[str, typer.Argument(help="The account's name.")],
+    entries: Annotated[int, typer.Option(min=1, max=1000, help="Ledger entries shown.")] = 10,
+) -> None:
+    """One account's credits and its latest ledger entries."""
+    try:
+        found, rows = with_database(
+            load_settings(), lambda db: billing.show_account(db, account, entries)
+        )
+    except billing.AccountOperationError as exc:
+        raise fail(str(exc)) from None
+    print_table(_ACCOUNT_HEADER, [_account_cells(found)])
+    print()
+    print_table(
+        ("entry", "type", "amount", "balance after", "task", "note", "at"),
+        [
+            (
+                ledger_id(r.seq), r.type, money.text(r.amount_micros),
+                money.text(r.balance_after_micros), r.task_id or "", r.note or "",
+                iso_from_us(r.created_at) or "",
+            )
+            for r in rows
+        ],
+    )  # fmt: skip

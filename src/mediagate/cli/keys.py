@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from mediagate.accounts import service
+from mediagate.billing import money
 from mediagate.cli.common import err, fail, load_settings, print_table, with_database
 from mediagate.core.clock import iso_from_us
 
@@ -18,12 +19,19 @@ def create(
     account: Annotated[str, typer.Option(help="Account name; created if it does not exist.")],
     name: Annotated[str, typer.Option(help="A label for the key.")] = "",
     test: Annotated[bool, typer.Option("--test", help="A sandbox key (mg_test_).")] = False,
+    spend_limit: Annotated[
+        str | None, typer.Option(help="A monthly spend limit for the key, like 50 or 12.50.")
+    ] = None,
 ) -> None:
     """Create a key; the key alone is printed on the last line of standard output."""
     settings = load_settings()
+    limit = _limit(spend_limit) if spend_limit is not None else None
     try:
         created = with_database(
-            settings, lambda db: service.create_key(db, account=account, name=name, test=test)
+            settings,
+            lambda db: service.create_key(
+                db, account=account, name=name, test=test, spend_limit=limit
+            ),
         )
     except service.KeyOperationError as exc:
         raise fail(str(exc)) from None
@@ -41,13 +49,14 @@ def list_(
 ) -> None:
     """List keys: a table on a terminal, tab-separated lines when piped."""
     rows = with_database(load_settings(), lambda db: service.list_keys(db, account))
-    header = ("prefix", "account", "name", "mode", "created", "state")
+    header = ("prefix", "account", "name", "mode", "spend limit", "created", "state")
     lines = [
         (
             row.prefix,
             row.account_name,
             row.name,
             row.mode,
+            "" if row.spend_limit_micros is None else money.text(row.spend_limit_micros),
             iso_from_us(row.created_at),
             f"revoked {iso_from_us(row.revoked_at)}" if row.revoked_at else "active",
         )
@@ -66,3 +75,32 @@ def revoke(
     except service.KeyOperationError as exc:
         raise fail(str(exc)) from None
     err.print(f"revoked {row.prefix}… of account {row.account_name!r}", highlight=False)
+
+
+def _limit(text: str) -> int:
+    try:
+        return money.parse_amount(text)
+    except ValueError as exc:
+        raise fail(f"spend limit: {exc}") from None
+
+
+@app.command("set-limit")
+def set_limit(
+    key_prefix: Annotated[str, typer.Argument(help="The key, or its first characters.")],
+    amount: Annotated[str, typer.Argument(help="Monthly spend limit, like 50; 'none' clears it.")],
+) -> None:
+    """Set or clear a key's monthly spend limit: a task the rest of the month's limit cannot
+    cover is refused (402), like one the account's credits cannot."""
+    limit = None if amount.strip().lower() == "none" else _limit(amount)
+    try:
+        key, committed = with_database(
+            load_settings(), lambda db: service.set_spend_limit(db, key_prefix, limit)
+        )
+    except service.KeyOperationError as exc:
+        raise fail(str(exc)) from None
+    shown = "no limit" if limit is None else f"a limit of {money.text(limit)} a month"
+    err.print(
+        f"key {key.prefix}… of {key.account_name!r} now has {shown}; "
+        f"{money.text(committed)} spent or held this month",
+        highlight=False,
+    )

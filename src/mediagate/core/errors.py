@@ -85,3 +85,11 @@ class RateLimited(ServiceError):
 class ServiceUnavailable(ServiceError):
     status_code = 503
     code = "SERVICE_UNAVAILABLE"
+
+
+class InsufficientCredits(ServiceError):
+    """A prepaid account's available credits, or a key's monthly spend limit, do not cover a
+    task's hold. `needed` and `available` are in the currency unit."""
+
+    status_code = 402
+    code = "INSUFFICIENT_CREDITS"

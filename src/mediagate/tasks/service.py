@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from mediagate.accounts.keys import hash_key
 from mediagate.accounts.repository import Principal
+from mediagate.billing import holds as billing_holds
 from mediagate.catalog import CATALOG, ModelSpec
 from mediagate.core import jsonutil
 from mediagate.core.clock import now_us
@@ -122,7 +123,9 @@ async def create(
     }
     try:
         async with db.write() as conn:
-            await repository.insert(conn, values)
+            holds = await billing_holds.place(conn, principal, spec, normalised, now)
+            await repository.insert(conn, {**values, **holds.task_values()})
+            await billing_holds.record(conn, principal, values["id"], holds, now)
             await dialect.notify_workers(conn)
             row = await repository.get(conn, principal.account_id, values["id"])
     except IntegrityError:
