@@ -1,5 +1,5 @@
-"""`mediagate`: serve, worker, keys, accounts, db; generate, tasks, models, events, webhooks (a gateway's
-client)."""
+"""`mediagate`: serve, worker, keys, accounts, db; generate, tasks, models, events, webhooks,
+usage (a gateway's client)."""
 
 from __future__ import annotations
 
