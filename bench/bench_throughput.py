@@ -22,17 +22,19 @@ import tempfile
 import time
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from common import fresh_postgres_database, machine, write_section
 from mediagate.accounts import service as accounts
+from mediagate.billing import service as billing
 from mediagate.config import Settings
 from mediagate.core import jsonutil
 from mediagate.core.clock import now_us
 from mediagate.core.ids import new_id
 from mediagate.db import Database
 from mediagate.db.migrate import upgrade
-from mediagate.db.tables import tasks
+from mediagate.db.tables import accounts as accounts_table
+from mediagate.db.tables import ledger_entries, tasks
 from mediagate.engine.runtime import Engine
 from mediagate.engine.wakeup import Wakeup
 from mediagate.providers.registry import build_providers
@@ -42,10 +44,20 @@ from mediagate.tasks.statuses import FINAL
 sys.path.insert(0, str(Path(__file__).parent))  # the plugin module
 
 
-async def seed(db: Database, n: int, provider: str = "instant", spread_s: float = 0.0) -> None:
+#: The instant model's price (one image), held per task on a prepaid account.
+INSTANT_PRICE_MICROS = 10_000
+
+
+async def seed(
+    db: Database, n: int, provider: str = "instant", spread_s: float = 0.0, prepaid: bool = False
+) -> None:
     """`n` pending tasks; the i-th is due `i * spread_s / n` seconds from now (all at once by
-    default)."""
+    default). `prepaid`: the account is granted credits for them all and each task holds its
+    price, with its ledger entry, as a create through the API leaves it."""
     key = await accounts.create_key(db, account=f"bench-{provider}")
+    hold = INSTANT_PRICE_MICROS if prepaid else 0
+    if prepaid:
+        await billing.grant(db, f"bench-{provider}", n * hold, "benchmark")
     now = now_us()
     rows = [
         {
@@ -53,16 +65,30 @@ async def seed(db: Database, n: int, provider: str = "instant", spread_s: float 
             "type": "image", "model": f"{provider}-image", "provider": provider,
             "status": "pending", "input": jsonutil.dumps({"prompt": f"p{i}"}),
             "metadata": "{}", "timeout_s": 3600, "created_at": at, "updated_at": at,
-            "run_at": at, "deadline_at": at + 3600 * 10**6,
+            "run_at": at, "deadline_at": at + 3600 * 10**6, "max_cost_micros": hold,
+            "hold_micros": hold,
         }
         for i, at in ((i, now + int(i * spread_s * 1e6 / n)) for i in range(n))
     ]  # fmt: skip
     async with db.write() as conn:
         for start in range(0, n, 1000):
             await conn.execute(tasks.insert(), rows[start : start + 1000])
+        if prepaid:
+            entries = [
+                {"account_id": key.account_id, "type": "hold", "amount_micros": hold,
+                 "balance_after_micros": n * hold, "task_id": row["id"], "created_at": now}
+                for row in rows
+            ]  # fmt: skip
+            for start in range(0, n, 1000):
+                await conn.execute(ledger_entries.insert(), entries[start : start + 1000])
+            await conn.execute(
+                update(accounts_table)
+                .where(accounts_table.c.id == key.account_id)
+                .values(held_micros=n * hold)
+            )
 
 
-async def run_mediagate(url: str, n: int, slots: int) -> float:
+async def run_mediagate(url: str, n: int, slots: int, prepaid: bool = False) -> float:
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(
             database_url=url, data_dir=Path(tmp), workers=slots,
@@ -73,7 +99,7 @@ async def run_mediagate(url: str, n: int, slots: int) -> float:
         db = Database(settings.database)
         await db.open()
         try:
-            await seed(db, n)
+            await seed(db, n, prepaid=prepaid)
             storage = await build_storage(settings, db)
             providers = build_providers(settings)
             engine = Engine(settings, db, storage, providers, Wakeup())

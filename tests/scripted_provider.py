@@ -12,7 +12,9 @@ processes share them and tests can count calls. Prompt words (combine freely):
 - `lost`: polls say the job is unknown;
 - `crash`: polls raise a plain exception (an adapter bug);
 - `hang_submit:S`: the submit takes S seconds before answering (to kill a worker mid-submit);
-- `reconcile`: the provider can find a job by its client reference.
+- `reconcile`: the provider can find a job by its client reference;
+- `hang_result:S`: the first poll that finds the job done takes S seconds to answer (to kill a
+  worker after the provider finished, before the gateway wrote the success and its charge).
 """
 
 from __future__ import annotations
@@ -146,6 +148,12 @@ class ScriptedProvider(Provider):
         out = self.root / "jobs" / f"{job_id}.png"
         if not out.exists():
             Image.new("RGB", (64, 48), (200, 80, 40)).save(out)
+        hang = _word(prompt, "hang_result")
+        if hang:
+            self._log(job["task"], "result")
+            results = [c for c in read_calls(self.root) if c["task"] == job["task"]]
+            if sum(c["call"] == "result" for c in results) == 1:
+                await asyncio.sleep(hang)
         return JobStatus(JobState.SUCCEEDED, progress=100, outputs=[JobOutput(path=out)])
 
     async def cancel(self, job_id: str) -> None:
