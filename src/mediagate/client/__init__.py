@@ -42,7 +42,9 @@ from mediagate.client.errors import (
     WaitTimeout,
 )
 from mediagate.client.models import (
+    Account,
     Event,
+    LedgerEntry,
     Model,
     Page,
     Pagination,
@@ -50,6 +52,7 @@ from mediagate.client.models import (
     ResultFile,
     Task,
     TaskError,
+    UsageRow,
     Webhook,
     WebhookDelivery,
 )
@@ -60,6 +63,7 @@ __all__ = [
     "APIConnectionError",
     "APIError",
     "APITimeoutError",
+    "Account",
     "AsyncClient",
     "AsyncEventStream",
     "AsyncPaginator",
@@ -75,6 +79,7 @@ __all__ = [
     "InternalError",
     "InvalidParameter",
     "InvalidResponse",
+    "LedgerEntry",
     "MediagateError",
     "Model",
     "ModelNotFound",
@@ -100,6 +105,7 @@ __all__ = [
     "TaskOutcomeError",
     "Unauthorized",
     "UnexpectedTaskStatus",
+    "UsageRow",
     "WaitTimeout",
     "Webhook",
     "WebhookDelivery",

@@ -7,11 +7,14 @@ from typing import Generic, TypeVar
 
 import httpx
 
+from mediagate.client import _account_ops
 from mediagate.client._api import Api
 from mediagate.client._config import ClientConfig
 from mediagate.client._http import AsyncTransport, SyncTransport
-from mediagate.client._ops import Operations
+from mediagate.client._ops import DateLike, Operations
+from mediagate.client.account import AccountResource, AsyncAccountResource
 from mediagate.client.events import AsyncEvents, Events
+from mediagate.client.models import UsageRow
 from mediagate.client.models_resource import AsyncModels, Models
 from mediagate.client.tasks import AsyncTasks, Tasks
 from mediagate.client.webhooks import AsyncWebhooks, Webhooks
@@ -32,7 +35,8 @@ class _Base(Generic[H]):
         self._config = ClientConfig.resolve(
             base_url, api_key, timeout=timeout, max_retries=max_retries
         )
-        self._connect(Operations(Api(self._config)), http_client)
+        self._api = Api(self._config)
+        self._connect(Operations(self._api), http_client)
 
     def _connect(self, ops: Operations, http_client: H | None) -> None:
         raise NotImplementedError
@@ -58,6 +62,7 @@ class Client(_Base[httpx.Client]):
     models: Models
     events: Events
     webhooks: Webhooks
+    account: AccountResource
 
     def _connect(self, ops: Operations, http_client: httpx.Client | None) -> None:
         self._transport = transport = SyncTransport(self._config, http_client)
@@ -65,6 +70,20 @@ class Client(_Base[httpx.Client]):
         self.models = Models(ops, transport.run)
         self.events = Events(ops, transport.run, transport.iterate)
         self.webhooks = Webhooks(ops.api, transport.run)
+        self.account = AccountResource(ops.api, transport.run)
+
+    def usage(
+        self,
+        *,
+        start_date: DateLike | None = None,
+        end_date: DateLike | None = None,
+        group_by: str = "day",
+    ) -> list[UsageRow]:
+        """The account's tasks and their cost per `group_by` (`day`, `model`, `provider` or
+        `key`), for tasks created on the UTC days from `start_date` to `end_date`, both
+        included (default: the last 30 days), in the key's mode (live or sandbox)."""
+        params = _account_ops.usage_params(start_date, end_date, group_by)
+        return self._transport.run(_account_ops.usage(self._api, params))
 
     def close(self) -> None:
         self._transport.close()
@@ -86,6 +105,7 @@ class AsyncClient(_Base[httpx.AsyncClient]):
     models: AsyncModels
     events: AsyncEvents
     webhooks: AsyncWebhooks
+    account: AsyncAccountResource
 
     def _connect(self, ops: Operations, http_client: httpx.AsyncClient | None) -> None:
         self._transport = transport = AsyncTransport(self._config, http_client)
@@ -93,6 +113,17 @@ class AsyncClient(_Base[httpx.AsyncClient]):
         self.models = AsyncModels(ops, transport.run)
         self.events = AsyncEvents(ops, transport.run, transport.iterate)
         self.webhooks = AsyncWebhooks(ops.api, transport.run)
+        self.account = AsyncAccountResource(ops.api, transport.run)
+
+    async def usage(
+        self,
+        *,
+        start_date: DateLike | None = None,
+        end_date: DateLike | None = None,
+        group_by: str = "day",
+    ) -> list[UsageRow]:
+        params = _account_ops.usage_params(start_date, end_date, group_by)
+        return await self._transport.run(_account_ops.usage(self._api, params))
 
     async def aclose(self) -> None:
         await self._transport.close()

@@ -1,5 +1,5 @@
 """Typed, immutable models of the contract's objects: Task, ResultFile, TaskError, Model, Page,
-Event, Webhook, WebhookDelivery.
+Event, Webhook, WebhookDelivery, Account, LedgerEntry, UsageRow.
 
 Fields the server adds later are ignored; `type`, `status` and other vocabularies are plain
 strings, so a status this client does not know yet still parses (see `Task.is_final`).
@@ -167,3 +167,42 @@ class WebhookDelivery(_Model):
     duration_ms: int | None = None
     created_at: datetime
     next_attempt_at: datetime | None = None
+
+
+class Account(_Model):
+    """The caller's account: `billing` is `postpaid` (no limit) or `prepaid` (tasks must be
+    covered by `available` credits: `balance` minus those `held` for unfinished tasks).
+    Amounts are in the currency unit, like `Task.cost`."""
+
+    id: str
+    name: str
+    billing: str
+    balance: float
+    held: float
+    available: float
+    spent_this_month: float
+
+
+class LedgerEntry(_Model):
+    """One change of the account's credits: `type` is `grant`, `hold`, `charge` or `release`;
+    `amount` is positive, `balance_after` the balance once it applied."""
+
+    id: str
+    type: str
+    amount: float
+    balance_after: float
+    task_id: str | None = None
+    note: str | None = None
+    created_at: datetime
+
+
+class UsageRow(_Model):
+    """Tasks and their cost for one `group`: a UTC day (`2026-12-01`), a model id, a provider
+    or a key id, as asked."""
+
+    group: str
+    tasks: int = Field(ge=0)
+    succeeded: int = Field(ge=0)
+    failed: int = Field(ge=0)
+    cancelled: int = Field(ge=0)
+    cost: float
