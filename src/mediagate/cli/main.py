@@ -15,6 +15,7 @@ from mediagate.cli import (
     serve,
     simulator,
     tasks,
+    usage,
     webhooks,
     worker,
 )
@@ -37,3 +38,5 @@ app.add_typer(tasks.app, name="tasks")
 app.command("models")(models.models)
 app.add_typer(events.app, name="events")
 app.add_typer(webhooks.app, name="webhooks")
+app.command("usage")(usage.usage)
+app.command("account")(usage.account)
