@@ -227,16 +227,18 @@ def test_bad_idempotency_keys_are_named(caller, key):
 
 
 def test_pending_tasks_report_their_place_in_the_gateways_queue(caller):
-    """Positions count the pending tasks of the provider due earlier (of every account)."""
+    """Positions follow the fair order of the provider's queue (other accounts' tasks wait
+    there too; exact figures: test_engine_fairness.py): an account's later tasks are further
+    back, and a cancel moves the ones behind it up by its turn."""
     ids = [caller.http.post("/api/v1/tasks", json=image_body()).json()["data"]["id"] for _ in "abc"]
 
     def position(task_id: str) -> int:
         return caller.http.get(f"/api/v1/tasks/{task_id}").json()["data"]["queue_position"]
 
     first, second, third = (position(i) for i in ids)
-    assert first >= 0 and second == first + 1 and third == second + 1
+    assert 0 <= first < second < third
     listed = caller.http.get("/api/v1/tasks", params={"limit": 3}).json()["data"]
     assert [t["queue_position"] for t in listed] == [third, second, first]
     caller.http.post(f"/api/v1/tasks/{ids[0]}/cancel")
     assert position(ids[0]) == -1
-    assert (position(ids[1]), position(ids[2])) == (first, first + 1)
+    assert (position(ids[1]), position(ids[2])) == (first, second)

@@ -80,6 +80,13 @@ class Settings(BaseSettings):
         default_factory=dict,
         description='Concurrent provider calls per process, e.g. {"kling": 4}; default 16.',
     )
+    account_concurrency: int = Field(
+        default=0,
+        ge=0,
+        description="Tasks of one account in flight at one provider at most, across all "
+        "processes; the rest wait pending, in turn (never a 429). 0: no limit. Per account: "
+        "`mediagate accounts set ACCOUNT --concurrency N`.",
+    )
     max_result_bytes: int = Field(default=2 * 1024**3, ge=1024)
     provider_plugins: list[str] = Field(
         default_factory=list,

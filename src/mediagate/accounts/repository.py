@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -137,3 +138,28 @@ async def revoke(conn: AsyncConnection, key_id: str, now: int) -> bool:
         .values(revoked_at=now)
     )
     return result.rowcount == 1
+
+
+@dataclass(frozen=True)
+class AccountLimits:
+    """An account's fairness settings: its tasks in flight at one provider at most (None: the
+    settings' default; 0: no limit) and its weight when accounts wait for a provider."""
+
+    account_id: str
+    name: str
+    max_concurrency: int | None
+    share: int
+
+
+def _limits_query():  # type: ignore[no-untyped-def]
+    return select(accounts.c.id, accounts.c.name, accounts.c.max_concurrency, accounts.c.share)
+
+
+async def limits_by_name(conn: AsyncConnection, name: str) -> AccountLimits | None:
+    row = (await conn.execute(_limits_query().where(accounts.c.name == name))).first()
+    return AccountLimits(*row) if row else None
+
+
+async def update_limits(conn: AsyncConnection, account_id: str, values: dict[str, Any]) -> None:
+    """Write `max_concurrency` and/or `share` of one account."""
+    await conn.execute(update(accounts).where(accounts.c.id == account_id).values(**values))

@@ -1,11 +1,13 @@
 """Everything that differs between SQLite and PostgreSQL lives here.
 
 - engine options and connection set-up (SQLite: WAL, busy timeout, `BEGIN IMMEDIATE` for writes);
-- the lock that keeps two processes from migrating at once (PostgreSQL advisory lock);
+- the lock that keeps two processes from migrating at once (PostgreSQL advisory lock), and the
+  ones that make claims of one provider's tasks take turns (`claim_locks`);
 - folding the listing-total deltas into their counts (`compact_task_counts`);
 - the fast path: raw-driver point lookups for the hottest request, and the engine's claims and
   single-row writes, skipping SQLAlchemy's layers and batched under load (an asyncpg pool on
-  PostgreSQL; plain sqlite3 connections on SQLite).
+  PostgreSQL; plain sqlite3 connections on SQLite); statements whose best form differs on
+  PostgreSQL carry that form (`with_postgres_form`).
 """
 
 from __future__ import annotations
@@ -13,9 +15,10 @@ from __future__ import annotations
 import asyncio
 import re
 import sqlite3
-from collections.abc import Callable, Hashable, Sequence
+import zlib
+from collections.abc import Awaitable, Callable, Generator, Hashable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import asyncpg
 from sqlalchemy import Table, event
@@ -29,6 +32,7 @@ from mediagate.db.urls import DatabaseURL
 WRITE_OPTION = "mediagate_write"
 SQLITE_BUSY_TIMEOUT_MS = 5000
 _MIGRATION_LOCK_KEY = 0x6D656469  # "medi"
+_CLAIM_LOCK_CLASS = 0x66616972  # "fair": (class, provider) locks, a key space of their own
 _COMPACTION_LOCK_KEY = 0x636E7473  # "cnts"
 
 
@@ -159,6 +163,57 @@ def lock_skipped(select_sql: str, postgres: bool) -> str:
     return f"{select_sql} FOR UPDATE SKIP LOCKED" if postgres else select_sql
 
 
+def claim_locks(names: Sequence[str]) -> tuple[str, list[int]]:
+    """PostgreSQL: one statement taking a lock per name (a provider) until the transaction
+    ends, every claimer in the same order, so claims of overlapping providers queue and never
+    deadlock. (SQLite needs none: a write transaction is the only writer.)"""
+    keys = sorted({_int32(zlib.crc32(name.encode())) for name in names})
+    locks = ", ".join(f"pg_advisory_xact_lock({_CLAIM_LOCK_CLASS}, ?)" for _ in keys)
+    return f"SELECT {locks}", keys
+
+
+def _int32(n: int) -> int:
+    return n - (1 << 32) if n >= 1 << 31 else n
+
+
+_POSTGRES_FORMS: dict[str, str] = {}
+
+
+def with_postgres_form(sql: str, postgres: str) -> str:
+    """`sql` (the fast path's text on SQLite), noting `postgres` as the text PostgreSQL's fast
+    path runs in its place: for a statement whose cheap form differs (SQLite cannot take a
+    LIMIT that depends on the row, PostgreSQL can)."""
+    _POSTGRES_FORMS[sql] = postgres
+    return sql
+
+
+T = TypeVar("T")
+#: A transaction written once for both databases: a generator that yields each statement
+#: (`?` placeholders, and its arguments), is sent the statement's rows, and returns its result.
+Script = Generator[tuple[str, Sequence[Any]], list[Sequence[Any]], T]
+
+
+def _drive(script: Script[T], run: Callable[[str, Sequence[Any]], list[Sequence[Any]]]) -> T:
+    """Run `script` with a blocking `run(sql, args) -> rows`."""
+    try:
+        statement = next(script)
+        while True:
+            statement = script.send(run(*statement))
+    except StopIteration as done:
+        return done.value
+
+
+async def _drive_async(
+    script: Script[T], run: Callable[[str, Sequence[Any]], Awaitable[list[Sequence[Any]]]]
+) -> T:
+    try:
+        statement = next(script)
+        while True:
+            statement = script.send(await run(*statement))
+    except StopIteration as done:
+        return done.value
+
+
 class FastPath(Protocol):
     """The raw-driver path for the hottest statements, skipping SQLAlchemy's layers."""
 
@@ -175,6 +230,10 @@ class FastPath(Protocol):
 
     async def write_returning(self, sql: str, args: Sequence[Any]) -> list[Sequence[Any]]:
         """Run one write `sql` (`?` placeholders) that returns rows, committed by itself."""
+
+    async def transaction(self, script: Script[T]) -> T:
+        """Run `script`'s statements in one transaction, committed when it returns; if it
+        raises, nothing it wrote stays."""
 
     async def close(self) -> None: ...
 
@@ -228,7 +287,7 @@ class PostgresFastPath:
         return cls(pool, committed)
 
     async def fetchrow(self, sql: str, args: Sequence[Any]) -> Sequence[Any] | None:
-        return await self._reads.call(sql, args)
+        return await self._reads.call(_POSTGRES_FORMS.get(sql, sql), args)
 
     async def update(
         self, sql: str, args: Sequence[Any], *, types: Sequence[str], key: Hashable
@@ -241,6 +300,17 @@ class PostgresFastPath:
             rows = await conn.fetch(self._single_sql(sql), *args)
         self._committed()
         return rows
+
+    async def transaction(self, script: Script[T]) -> T:
+        async def run(sql: str, args: Sequence[Any]) -> list[Sequence[Any]]:
+            return await conn.fetch(self._single_sql(sql), *args)
+
+        async with self._pool.acquire() as conn:
+            try:
+                async with conn.transaction():
+                    return await _drive_async(script, run)
+            finally:
+                self._committed()
 
     def _single_sql(self, sql: str) -> str:
         return self._single.get(sql) or self._single.setdefault(sql, _numbered(sql))
@@ -369,6 +439,10 @@ class SqliteFastPath:
     async def write_returning(self, sql: str, args: Sequence[Any]) -> list[Sequence[Any]]:
         return await self._writes.call("", (sql, tuple(args), True))
 
+    async def transaction(self, script: Script[T]) -> T:
+        # Inside the writers' next transaction, behind a savepoint of its own.
+        return await self._writes.call("", (None, script, False))
+
     async def _run_writes(self, _sql: str, batch: list[Sequence[Any]]) -> list[Any]:
         async with self._write_lock:
             loop = asyncio.get_running_loop()
@@ -382,6 +456,9 @@ class SqliteFastPath:
         self._writer.execute("BEGIN IMMEDIATE")
         try:
             for sql, args, returning in batch:
+                if sql is None:
+                    results.append(self._run_script(args))
+                    continue
                 try:
                     cursor = self._writer.execute(sql, args)
                     results.append(cursor.fetchall() if returning else cursor.rowcount)
@@ -393,6 +470,18 @@ class SqliteFastPath:
                 self._writer.execute("ROLLBACK")
             raise
         return results
+
+    def _run_script(self, script: Script[Any]) -> Any:
+        """A script's statements behind a savepoint: if it fails, only its writes are undone
+        (the exception is its result)."""
+        self._writer.execute("SAVEPOINT script")
+        try:
+            result = _drive(script, lambda sql, args: self._writer.execute(sql, args).fetchall())
+        except Exception as exc:
+            self._writer.execute("ROLLBACK TO script")
+            result = exc
+        self._writer.execute("RELEASE script")
+        return result
 
     async def close(self) -> None:
         self._reader.close()

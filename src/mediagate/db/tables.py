@@ -58,6 +58,18 @@ api_keys = Table(
     Index("ix_api_keys_account", "account_id"),
 )
 
+#: A task is started at its provider once its submit began or a claim leased it for that; its
+#: steps are due by time. Until then it is fresh, and waits for its account's turn.
+STARTED_SQL = (
+    "run_at IS NOT NULL AND (status <> 'pending' OR submit_started_at IS NOT NULL "
+    "OR lease_owner IS NOT NULL)"
+)
+#: In flight at its provider: what an account's concurrency limit counts.
+IN_FLIGHT_SQL = (
+    "status IN ('queued', 'running') OR (status = 'pending' AND "
+    "(submit_started_at IS NOT NULL OR lease_owner IS NOT NULL))"
+)
+
 tasks = Table(
     "tasks",
     metadata,
@@ -111,13 +123,8 @@ tasks = Table(
         postgresql_where=text("status = 'succeeded'"),
         sqlite_where=text("status = 'succeeded'"),
     ),
-    Index(
-        "ix_tasks_pending_queue",
-        "provider",
-        "run_at",
-        postgresql_where=text("status = 'pending'"),
-        sqlite_where=text("status = 'pending'"),
-    ),
+    # The claim (`engine.repository`): fresh pending tasks account by account, in turns; the
+    # steps of started tasks by due time; each account's tasks in flight at a provider.
     Index(
         "ix_tasks_pending_by_account",
         "provider",
@@ -127,11 +134,18 @@ tasks = Table(
         sqlite_where=text("status = 'pending'"),
     ),
     Index(
-        "ix_tasks_due_by_provider",
+        "ix_tasks_due_started",
         "provider",
         "run_at",
-        postgresql_where=text("run_at IS NOT NULL"),
-        sqlite_where=text("run_at IS NOT NULL"),
+        postgresql_where=text(STARTED_SQL),
+        sqlite_where=text(STARTED_SQL),
+    ),
+    Index(
+        "ix_tasks_in_flight",
+        "provider",
+        "account_id",
+        postgresql_where=text(IN_FLIGHT_SQL),
+        sqlite_where=text(IN_FLIGHT_SQL),
     ),
     # Listing: every filter is an equality on one column plus the keyset order.
     Index("ix_tasks_account_created", "account_id", "created_at", "id"),
@@ -139,6 +153,17 @@ tasks = Table(
     Index("ix_tasks_account_provider_created", "account_id", "provider", "created_at", "id"),
     Index("ix_tasks_account_model_created", "account_id", "model", "created_at", "id"),
     Index("ux_tasks_account_idempotency", "account_id", "idempotency_key", unique=True),
+)
+
+#: Fair claims: whose turn it is at a provider. Each account's `pass` grows by 1 / share (in
+#: `engine.repository.STRIDE` units) per task it submits; the row with account_id '' holds the
+#: provider's clock (the last turn given), where accounts coming back from idle start.
+claim_turns = Table(
+    "claim_turns",
+    metadata,
+    Column("provider", String(40), primary_key=True),
+    Column("account_id", String(40), primary_key=True),
+    Column("pass", BigInteger, nullable=False),
 )
 
 # Listing totals and usage. Counting the matching rows of `tasks` costs time in proportion to the

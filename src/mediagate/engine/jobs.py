@@ -54,12 +54,20 @@ class Jobs(Protocol[J]):
 
 
 class TaskSteps:
-    """Task steps: claimed by provider shares, run by `steps.run_step`."""
+    """Task steps: claimed by provider shares (fresh tasks in turns between accounts, at most
+    `account_concurrency` of an account in flight at a provider unless the account says
+    otherwise; 0: no limit), run by `steps.run_step`."""
 
     kind = "step"
 
-    def __init__(self, ctx: StepContext, provider_concurrency: Mapping[str, int]) -> None:
+    def __init__(
+        self,
+        ctx: StepContext,
+        provider_concurrency: Mapping[str, int],
+        account_concurrency: int = 0,
+    ) -> None:
         self.ctx = ctx
+        self.account_concurrency = account_concurrency
         self.limits = {
             name: provider_concurrency.get(name, DEFAULT_PROVIDER_CONCURRENCY)
             for name in ctx.providers.names
@@ -71,7 +79,7 @@ class TaskSteps:
         started = time.perf_counter()
         tasks = await repository.claim(
             self.ctx.db, token_prefix=token_prefix, now=now, lease_us=lease_us, limit=limit,
-            rooms=rooms,
+            rooms=rooms, default_concurrency=self.account_concurrency,
         )  # fmt: skip
         CLAIM_SECONDS.observe(time.perf_counter() - started)
         return tasks
@@ -95,4 +103,4 @@ class TaskSteps:
 
     async def next_due(self, groups: Sequence[str]) -> int | None:
         async with self.ctx.db.read() as conn:
-            return await repository.next_due(conn, groups)
+            return await repository.next_due(conn, groups, self.account_concurrency)

@@ -48,7 +48,7 @@ class Engine:
             max_result_bytes=settings.max_result_bytes,
         )
         self.worker = Worker(
-            TaskSteps(ctx, settings.provider_concurrency),
+            TaskSteps(ctx, settings.provider_concurrency, settings.account_concurrency),
             slots=settings.workers,
             lease_s=settings.lease_seconds,
             idle_poll_s=settings.idle_poll_seconds,

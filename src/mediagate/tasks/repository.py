@@ -6,34 +6,86 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, or_, select, tuple_, union_all, update
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    and_,
+    case,
+    func,
+    or_,
+    select,
+    tuple_,
+    union_all,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
-from sqlalchemy.orm import aliased
+from sqlalchemy.ext.compiler import compiles
 
+from mediagate.db import dialect
 from mediagate.db.tables import COUNT_DAY_US, task_count_deltas, task_counts, tasks
+from mediagate.engine.repository import STRIDE
 from mediagate.tasks.statuses import ACTIVE, Status
 
-_AHEAD = aliased(tasks, name="ahead")
-#: A pending task's place in the gateway's queue: the pending tasks of its provider due before
-#: it (an index range on `ix_tasks_pending_queue`). Other tasks keep the provider's figure.
-QUEUE_POSITION = case(
-    (
-        tasks.c.status == Status.PENDING,
-        select(func.count())
-        .where(
-            _AHEAD.c.status == Status.PENDING,
-            _AHEAD.c.provider == tasks.c.provider,
-            _AHEAD.c.run_at < tasks.c.run_at,
-        )
-        .scalar_subquery(),
-    ),
-    else_=tasks.c.queue_position,
-).label("queue_position")
-_QUEUE_POSITION_SQL = (
-    "CASE WHEN t.status = 'pending' THEN (SELECT count(*) FROM tasks a WHERE "
-    "a.status = 'pending' AND a.provider = t.provider AND a.run_at < t.run_at) "
-    "ELSE t.queue_position END"
-)
+
+def _queue_position_sql(postgres: bool) -> str:
+    """A pending task's place in its provider's queue as fair claims order it (other tasks
+    keep the provider's figure). Claims give the accounts waiting at a provider turns in
+    proportion to their shares: the task is its account's (r+1)-th, so ahead of it are the r
+    before it and, of each other waiting account, the tasks whose turn comes first: about
+    r x share / this account's share (a tie goes to the task due first). Turns are counted as if
+    every account started now, and limits are not counted. Cost: a skip scan of the accounts
+    (`ix_tasks_pending_by_account`, one descent each), plus on PostgreSQL the tasks ahead
+    (counts stop at each account's share of turns; SQLite, which cannot take a LIMIT from the
+    row, counts each waiting account's pending tasks)."""
+    first = "ORDER BY b.run_at LIMIT o.j0 + 1" if postgres else ""
+    return (
+        "CASE WHEN tasks.status = 'pending' THEN CAST((WITH RECURSIVE "
+        "waiting(account_id) AS (SELECT (SELECT min(w.account_id) FROM tasks w "
+        "WHERE w.provider = tasks.provider AND w.status = 'pending') "
+        "UNION ALL SELECT (SELECT min(w.account_id) FROM tasks w WHERE w.provider = tasks.provider "
+        "AND w.status = 'pending' AND w.account_id > waiting.account_id) FROM waiting "
+        "WHERE waiting.account_id IS NOT NULL), "
+        # r: this task's rank in its account; q: where its turn comes (in `STRIDE` units).
+        f"mine(r, q) AS (SELECT count(*), count(*) * (SELECT {STRIDE} / share FROM accounts "
+        "WHERE id = tasks.account_id) FROM tasks m WHERE m.provider = tasks.provider "
+        "AND m.account_id = tasks.account_id AND m.status = 'pending' "
+        "AND m.run_at < tasks.run_at), "
+        # Another account's tasks before j0 turn first; its j0-th ties when `tie`.
+        f"strides(account_id, stride) AS MATERIALIZED (SELECT account_id, (SELECT {STRIDE} / share "
+        "FROM accounts WHERE id = waiting.account_id) FROM waiting "
+        "WHERE account_id IS NOT NULL AND account_id <> tasks.account_id), "
+        "others(account_id, j0, tie) AS (SELECT o.account_id, mine.q / o.stride, "
+        "CASE WHEN (mine.q / o.stride) * o.stride = mine.q THEN 1 ELSE 0 END "
+        "FROM strides o CROSS JOIN mine), "
+        "ahead(n) AS (SELECT (SELECT CASE WHEN y.n < y.k THEN y.n ELSE y.k END FROM ("
+        "SELECT count(*) AS n, o.j0 + 1 - CASE WHEN o.tie = 1 AND "
+        "count(CASE WHEN x.run_at < tasks.run_at THEN 1 END) <= o.j0 THEN 1 ELSE 0 END AS k "
+        "FROM (SELECT b.run_at FROM tasks b WHERE b.provider = tasks.provider "
+        f"AND b.account_id = o.account_id AND b.status = 'pending' {first}) x) y) FROM others o) "
+        "SELECT mine.r + COALESCE((SELECT sum(n) FROM ahead), 0) FROM mine"
+        ") AS INTEGER) ELSE tasks.queue_position END"
+    )
+
+
+class _QueuePosition(ColumnElement[int]):
+    """`_queue_position_sql` for the dialect at hand."""
+
+    inherit_cache = True
+    type = Integer()
+
+
+@compiles(_QueuePosition)
+def _queue_position_sqlite(_element: _QueuePosition, _compiler: Any, **_kw: Any) -> str:
+    return _queue_position_sql(postgres=False)
+
+
+@compiles(_QueuePosition, "postgresql")
+def _queue_position_postgres(_element: _QueuePosition, _compiler: Any, **_kw: Any) -> str:
+    return _queue_position_sql(postgres=True)
+
+
+#: A pending task's place in the fair order of its provider's queue (`_queue_position_sql`).
+QUEUE_POSITION = _QueuePosition().label("queue_position")
 
 #: The columns of the public task object, in the order `serialize` reads them.
 PUBLIC_COLUMNS = (
@@ -64,14 +116,21 @@ CREATED_AT = _NAMES.index("created_at")
 #: Authentication and lookup in one indexed statement, run on the raw driver (the hot path).
 #: Column 0 is the key's account. No row: the key is unknown or revoked. Task columns all NULL:
 #: no such task for this account, which answers exactly like a task of another account.
-GET_FOR_KEY_SQL = (
-    "SELECT k.account_id, "
-    + ", ".join(
-        _QUEUE_POSITION_SQL if c is QUEUE_POSITION else f"t.{c.name}" for c in PUBLIC_COLUMNS
+
+
+def _get_for_key_sql(postgres: bool) -> str:
+    columns = (
+        _queue_position_sql(postgres) if c is QUEUE_POSITION else f"tasks.{c.name}"
+        for c in PUBLIC_COLUMNS
     )
-    + " FROM api_keys k LEFT JOIN tasks t ON t.id = ? AND t.account_id = k.account_id"
-    " WHERE k.key_hash = ? AND k.revoked_at IS NULL"
-)
+    return (
+        f"SELECT k.account_id, {', '.join(columns)} FROM api_keys k "
+        "LEFT JOIN tasks ON tasks.id = ? AND tasks.account_id = k.account_id "
+        "WHERE k.key_hash = ? AND k.revoked_at IS NULL"
+    )
+
+
+GET_FOR_KEY_SQL = dialect.with_postgres_form(_get_for_key_sql(False), _get_for_key_sql(True))
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,8 @@
   index on (task_id, type) would refuse a second one.
 - The listing counts gain the key, the mode and the summed cost: usage reads them, so usage is
   as cheap as a listing total at any number of tasks.
+- Fair claims: `claim_turns` (whose turn it is, per provider and account) and the task indexes
+  the claim and the queue position walk (`_fair_claims`).
 
 Revision ID: 0007
 Revises: 0006
@@ -159,6 +161,41 @@ SQLITE = [
 ]
 
 
+# A task is started at its provider once its submit began or a claim leased it for that (see
+# `engine.repository`): claims take started tasks' steps by due time, fresh ones by turns.
+_STARTED = (
+    "run_at IS NOT NULL AND (status <> 'pending' OR submit_started_at IS NOT NULL "
+    "OR lease_owner IS NOT NULL)"
+)
+_IN_FLIGHT = (
+    "status IN ('queued', 'running') OR (status = 'pending' AND "
+    "(submit_started_at IS NOT NULL OR lease_owner IS NOT NULL))"
+)
+
+
+def _fair_claims() -> None:
+    """Fair claims between accounts and per-account concurrency limits: the due steps of started
+    tasks by provider and time (with `ix_tasks_pending_by_account` for the fresh ones, this
+    replaces `ix_tasks_due_by_provider`), each account's tasks in flight at a provider, and
+    whose turn it is (`claim_turns`). The queue position walks `ix_tasks_pending_by_account`
+    now, so `ix_tasks_pending_queue` goes."""
+    op.drop_index("ix_tasks_due_by_provider", "tasks")
+    op.drop_index("ix_tasks_pending_queue", "tasks")
+    for name, columns, where in (
+        ("ix_tasks_due_started", ["provider", "run_at"], _STARTED),
+        ("ix_tasks_in_flight", ["provider", "account_id"], _IN_FLIGHT),
+    ):
+        op.create_index(
+            name, "tasks", columns, postgresql_where=sa.text(where), sqlite_where=sa.text(where)
+        )
+    op.create_table(
+        "claim_turns",
+        sa.Column("provider", sa.String(40), primary_key=True),
+        sa.Column("account_id", sa.String(40), primary_key=True),
+        sa.Column("pass", sa.BigInteger, nullable=False),
+    )
+
+
 def upgrade() -> None:
     for column in (
         sa.Column("prepaid", sa.Integer, nullable=False, server_default="0"),
@@ -191,6 +228,7 @@ def upgrade() -> None:
         postgresql_where=sa.text("status = 'pending'"),
         sqlite_where=sa.text("status = 'pending'"),
     )
+    _fair_claims()
 
     op.create_table(
         "ledger_entries",
