@@ -6,11 +6,13 @@ from typing import Annotated
 
 import typer
 
+from mediagate.accounts import limits
 from mediagate.billing import money
 from mediagate.billing import service as billing
 from mediagate.billing.serialize import ledger_id
 from mediagate.cli.common import err, fail, load_settings, print_table, with_database
 from mediagate.core.clock import iso_from_us
+from mediagate.engine.repository import MAX_SHARE
 
 app = typer.Typer(help="Accounts: credits, spend and fairness limits.", no_args_is_help=True)
 
@@ -92,3 +94,50 @@ def show(
             for r in rows
         ],
     )  # fmt: skip
+
+
+@app.command("set")
+def set_(
+    account: Annotated[str, typer.Argument(help="The account's name.")],
+    concurrency: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="At most N of its tasks in flight at one provider; the rest wait pending, "
+            "in turn.",
+        ),
+    ] = None,
+    no_limit: Annotated[
+        bool, typer.Option("--no-limit", help="No limit, whatever the settings' default.")
+    ] = False,
+    default_limit: Annotated[
+        bool,
+        typer.Option(
+            "--default-limit", help="Back to the default (MEDIAGATE_ACCOUNT_CONCURRENCY)."
+        ),
+    ] = False,
+    share: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            max=MAX_SHARE,
+            help="Its weight against other accounts waiting at a provider (default 1): an "
+            "account of share 2 gets two turns for another's one.",
+        ),
+    ] = None,
+) -> None:
+    """Set an account's concurrency limit and share; prints the settings in force."""
+    if sum((concurrency is not None, no_limit, default_limit)) > 1:
+        raise fail("give one of --concurrency, --no-limit, --default-limit", code=2)
+    if concurrency is None and not no_limit and not default_limit and share is None:
+        raise fail("nothing to set: give --concurrency, --no-limit, --default-limit or --share", 2)
+    change = limits.DEFAULT if default_limit else 0 if no_limit else concurrency
+    settings = load_settings()
+    try:
+        result = with_database(
+            settings,
+            lambda db: limits.set_limits(db, account, concurrency=change, share=share),
+        )
+    except limits.LimitError as exc:
+        raise fail(str(exc)) from None
+    err.print(limits.describe(result, settings.account_concurrency), highlight=False)
