@@ -22,7 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
 from common import fresh_postgres_database, machine, write_section
 from mediagate.accounts import service as accounts
@@ -33,8 +33,7 @@ from mediagate.core.clock import now_us
 from mediagate.core.ids import new_id
 from mediagate.db import Database
 from mediagate.db.migrate import upgrade
-from mediagate.db.tables import accounts as accounts_table
-from mediagate.db.tables import ledger_entries, tasks
+from mediagate.db.tables import tasks
 from mediagate.engine.runtime import Engine
 from mediagate.engine.wakeup import Wakeup
 from mediagate.providers.registry import build_providers
@@ -53,7 +52,7 @@ async def seed(
 ) -> None:
     """`n` pending tasks; the i-th is due `i * spread_s / n` seconds from now (all at once by
     default). `prepaid`: the account is granted credits for them all and each task holds its
-    price, with its ledger entry, as a create through the API leaves it."""
+    price (the hold trigger places the holds and their ledger entries, as for a create)."""
     key = await accounts.create_key(db, account=f"bench-{provider}")
     hold = INSTANT_PRICE_MICROS if prepaid else 0
     if prepaid:
@@ -73,19 +72,6 @@ async def seed(
     async with db.write() as conn:
         for start in range(0, n, 1000):
             await conn.execute(tasks.insert(), rows[start : start + 1000])
-        if prepaid:
-            entries = [
-                {"account_id": key.account_id, "type": "hold", "amount_micros": hold,
-                 "balance_after_micros": n * hold, "task_id": row["id"], "created_at": now}
-                for row in rows
-            ]  # fmt: skip
-            for start in range(0, n, 1000):
-                await conn.execute(ledger_entries.insert(), entries[start : start + 1000])
-            await conn.execute(
-                update(accounts_table)
-                .where(accounts_table.c.id == key.account_id)
-                .values(held_micros=n * hold)
-            )
 
 
 async def run_mediagate(url: str, n: int, slots: int, prepaid: bool = False) -> float:

@@ -135,6 +135,8 @@ def wrk(
     m = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
     if m:
         errors += sum(int(g) for g in m.groups())
+    if errors:
+        print(out, file=sys.stderr)
     return WrkResult(rps, p50, p99, errors)
 
 

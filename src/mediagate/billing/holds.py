@@ -1,6 +1,8 @@
-"""The hold placed when a task is made, inside the create's transaction: the most the task can
-cost, held on a prepaid account's credits and reserved against the key's monthly spend limit.
-The settle trigger (migration 0007) charges and releases it when the task becomes final."""
+"""The hold of a new task: the most it can cost, held on a prepaid account's credits and
+reserved against the key's monthly spend limit. The create plans it (`planned`, written on the
+task's row); the hold trigger of migration 0007 takes it, with its ledger entry, in the
+create's transaction, or refuses it (`refusal` words the 402). The settle trigger charges and
+releases it when the task becomes final."""
 
 from __future__ import annotations
 
@@ -10,13 +12,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from mediagate.accounts.repository import Principal
 from mediagate.billing import money, repository
 from mediagate.billing.pricing import max_cost_micros
 from mediagate.catalog.spec import ModelSpec
+from mediagate.core.clock import now_us
 from mediagate.core.errors import InsufficientCredits
+from mediagate.db import Database, dialect
 
 
 @dataclass(frozen=True)
@@ -24,7 +26,6 @@ class Holds:
     max_cost: int
     hold: int = 0  # held on the account's credits
     limit_hold: int = 0  # reserved against the key's monthly limit
-    balance: int = 0  # the account's balance when the hold was placed
 
     def task_values(self) -> dict[str, int]:
         return {
@@ -40,52 +41,40 @@ def month_start(us: int) -> int:
     return calendar.timegm((t.tm_year, t.tm_mon, 1, 0, 0, 0)) * 1_000_000
 
 
-async def place(
-    conn: AsyncConnection,
-    principal: Principal,
-    spec: ModelSpec,
-    inputs: Mapping[str, Any],
-    now: int,
-) -> Holds:
-    """Hold the task's most; 402 when the account's credits or the key's limit fall short (the
-    caller's transaction then rolls back, so nothing is made). Sandbox tasks cost 0: no hold."""
+def planned(principal: Principal, spec: ModelSpec, inputs: Mapping[str, Any]) -> Holds:
+    """What a new task will hold: its most on a prepaid account's credits and against a
+    limited key (written on the task's row; `place` then takes them, or refuses)."""
     most = max_cost_micros(spec, inputs, sandbox=principal.sandbox)
     if most <= 0:
-        return Holds(max_cost=most)
-    hold = limit_hold = balance = 0
-    if principal.prepaid:  # the account row first, then the key's: the settle trigger's order
-        held_balance = await repository.hold_credits(conn, principal.account_id, most)
-        if held_balance is None:
+        return Holds(max_cost=max(most, 0))
+    return Holds(
+        max_cost=most,
+        hold=most if principal.prepaid else 0,
+        limit_hold=most if principal.limited else 0,
+    )
+
+
+async def refusal(
+    db: Database, principal: Principal, holds: Holds, reason: str
+) -> InsufficientCredits:
+    """The 402 for a hold the trigger refused (`reason`: `dialect.refused_hold`), naming the
+    amount needed and the amount available as they are now."""
+    now = now_us()
+    async with db.read() as conn:
+        if reason == dialect.INSUFFICIENT_CREDITS:
             account = await repository.account_by_id(conn, principal.account_id)
             assert account is not None
             available = account.balance_micros - account.held_micros
-            raise InsufficientCredits(
-                f"insufficient credits: this task needs {money.text(most)} and the account has "
-                f"{money.text(available)} available (balance {money.text(account.balance_micros)}"
-                f", held for unfinished tasks {money.text(account.held_micros)})"
+            return InsufficientCredits(
+                f"insufficient credits: this task needs {money.text(holds.hold)} and the account "
+                f"has {money.text(max(available, 0))} available (balance "
+                f"{money.text(account.balance_micros)}, held for unfinished tasks "
+                f"{money.text(account.held_micros)})"
             )
-        hold, balance = most, held_balance
-    if principal.limited:
-        month = month_start(now)
-        if not await repository.reserve_key_limit(conn, principal.key_id, most, month):
-            limit, committed = await repository.key_limit(conn, principal.key_id, month)
-            if limit is not None:
-                left = max(limit - committed, 0)
-                raise InsufficientCredits(
-                    f"the key's monthly spend limit is reached: this task needs "
-                    f"{money.text(most)} and the key has {money.text(left)} available of its "
-                    f"{money.text(limit)} limit this month"
-                )
-        else:
-            limit_hold = most
-    return Holds(max_cost=most, hold=hold, limit_hold=limit_hold, balance=balance)
-
-
-async def record(conn: AsyncConnection, principal: Principal, task_id: str, holds: Holds,
-                 now: int) -> None:  # fmt: skip
-    """The hold's ledger entry, after the task's row (same transaction)."""
-    if holds.hold > 0:
-        await repository.insert_entry(
-            conn, account_id=principal.account_id, type="hold", amount=holds.hold,
-            balance_after=holds.balance, task_id=task_id, note=None, now=now,
-        )  # fmt: skip
+        limit, committed = await repository.key_limit(conn, principal.key_id, month_start(now))
+    left = max((limit or 0) - committed, 0)
+    return InsufficientCredits(
+        f"the key's monthly spend limit is reached: this task needs "
+        f"{money.text(holds.limit_hold)} and the key has {money.text(left)} available of its "
+        f"{money.text(limit or 0)} limit this month"
+    )

@@ -77,23 +77,6 @@ async def all_accounts(conn: AsyncConnection) -> list[AccountRow]:
     return [_account(row) for row in (await conn.execute(query)).all()]
 
 
-async def hold_credits(conn: AsyncConnection, account_id: str, amount: int) -> int | None:
-    """Hold `amount` on a prepaid account if its available credits cover it (a conditional
-    update: concurrent creates never overdraw). The balance, or None if refused."""
-    result = await conn.execute(
-        update(accounts)
-        .where(
-            accounts.c.id == account_id,
-            accounts.c.prepaid == 1,
-            accounts.c.balance_micros - accounts.c.held_micros >= amount,
-        )
-        .values(held_micros=accounts.c.held_micros + amount)
-        .returning(accounts.c.balance_micros)
-    )
-    row = result.first()
-    return None if row is None else int(row[0])
-
-
 async def add_to_balance(conn: AsyncConnection, account_id: str, amount: int) -> int:
     """Credit a grant; the account is prepaid from now on. The new balance."""
     result = await conn.execute(

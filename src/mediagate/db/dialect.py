@@ -143,6 +143,21 @@ def event_watermark_sql(backend: str) -> str:
     return "9223372036854775807"
 
 
+#: What the hold trigger of migration 0007 raises when it refuses a new task's hold.
+INSUFFICIENT_CREDITS = "mediagate: insufficient credits"
+KEY_LIMIT_REACHED = "mediagate: key spend limit reached"
+
+
+def refused_hold(exc: BaseException) -> str | None:
+    """`INSUFFICIENT_CREDITS` or `KEY_LIMIT_REACHED` if `exc` (a failed insert or commit) is
+    the hold trigger refusing a task's hold; None for anything else."""
+    text_ = str(getattr(exc, "orig", exc))
+    for reason in (INSUFFICIENT_CREDITS, KEY_LIMIT_REACHED):
+        if reason in text_:
+            return reason
+    return None
+
+
 async def notify_workers(conn: AsyncConnection) -> None:
     """Wake workers in other processes when this transaction commits (PostgreSQL NOTIFY);
     SQLite has no such thing, and its workers poll (in-process ones get an event)."""

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from mediagate.accounts.keys import hash_key
 from mediagate.accounts.repository import Principal
@@ -121,14 +121,17 @@ async def create(
         "run_at": now,  # due at once: the engine picks it up
         "deadline_at": now + timeout_s * 1_000_000,
     }
+    holds = billing_holds.planned(principal, spec, normalised)
     try:
         async with db.write() as conn:
-            holds = await billing_holds.place(conn, principal, spec, normalised, now)
             await repository.insert(conn, {**values, **holds.task_values()})
-            await billing_holds.record(conn, principal, values["id"], holds, now)
             await dialect.notify_workers(conn)
             row = await repository.get(conn, principal.account_id, values["id"])
-    except IntegrityError:
+    except DBAPIError as exc:
+        if (reason := dialect.refused_hold(exc)) is not None:
+            raise await billing_holds.refusal(db, principal, holds, reason) from None
+        if not isinstance(exc, IntegrityError):
+            raise
         # Another request with the same Idempotency-Key won the race.
         if idempotency_key is not None:
             replay = await _replay(db, principal, idempotency_key, fingerprint, links)

@@ -9,6 +9,10 @@
   (credits held on the account) and `limit_hold_micros` (reserved against the key's limit).
 - `ledger_entries`: the append-only credits ledger (grant, hold, charge, release), one entry of
   each kind per task at most.
+- A trigger places a new task's hold (`hold_micros`, `limit_hold_micros`, planned by the
+  create), with its ledger entry, or refuses it (the create's transaction then fails: no task
+  is made). On PostgreSQL it is deferred to the commit, so the account's row is locked only
+  while the transaction commits; on SQLite the one writer serialises creates anyway.
 - A trigger settles a task's hold in the transaction that makes it final, whatever path wrote
   it (the engine's fenced writes, a cancel): the charge (its cost, never above the hold) and the
   release of the rest. The status only moves forward, so this happens once per task; the unique
@@ -59,6 +63,20 @@ def _settle_when(old: str, distinct: str) -> str:
     )
 
 
+#: The errors the hold trigger raises (`db.dialect.refused_hold` recognises them; the texts
+#: are written here, not imported: a migration stays as it shipped).
+INSUFFICIENT_CREDITS = "mediagate: insufficient credits"
+KEY_LIMIT_REACHED = "mediagate: key spend limit reached"
+_KEY_COMMITTED = "CASE WHEN limit_month = {month} THEN limit_committed_micros ELSE 0 END"
+_PG_KEY_COMMITTED = _KEY_COMMITTED.format(month="month")
+_PG_MONTH = (
+    "(extract(epoch FROM date_trunc('month', to_timestamp(NEW.created_at / 1000000.0) "
+    "AT TIME ZONE 'UTC')) * 1000000)::bigint"
+)
+_SQLITE_MONTH = (
+    "(CAST(strftime('%s', datetime(NEW.created_at / 1000000, 'unixepoch', 'start of month')) "
+    "AS INTEGER) * 1000000)"
+)
 _PG_CHARGE = _CHARGE.format(least="least", hold="hold_micros")
 _PG_LIMIT_CHARGE = _CHARGE.format(least="least", hold="limit_hold_micros")
 
@@ -117,10 +135,48 @@ POSTGRES = [
     FOR EACH ROW WHEN ({_settle_when("OLD", "OLD.status IS DISTINCT FROM NEW.status")})
     EXECUTE FUNCTION mediagate_task_settle()
     """,
+    f"""
+    CREATE FUNCTION mediagate_task_hold() RETURNS trigger LANGUAGE plpgsql AS $$
+    DECLARE
+        balance bigint;
+        month bigint := {_PG_MONTH};
+    BEGIN
+        IF NEW.hold_micros > 0 THEN
+            UPDATE accounts SET held_micros = held_micros + NEW.hold_micros
+                WHERE id = NEW.account_id AND prepaid = 1
+                  AND balance_micros - held_micros >= NEW.hold_micros
+                RETURNING balance_micros INTO balance;
+            IF NOT FOUND THEN
+                RAISE EXCEPTION '{INSUFFICIENT_CREDITS}';
+            END IF;
+            INSERT INTO ledger_entries ({_LEDGER_COLUMNS})
+                VALUES (NEW.account_id, 'hold', NEW.hold_micros, balance, NEW.id, NEW.created_at);
+        END IF;
+        IF NEW.limit_hold_micros > 0 THEN
+            UPDATE api_keys
+                SET limit_committed_micros = {_PG_KEY_COMMITTED} + NEW.limit_hold_micros,
+                    limit_month = month
+                WHERE id = NEW.key_id AND (spend_limit_micros IS NULL
+                      OR {_PG_KEY_COMMITTED} + NEW.limit_hold_micros <= spend_limit_micros);
+            IF NOT FOUND THEN
+                RAISE EXCEPTION '{KEY_LIMIT_REACHED}';
+            END IF;
+        END IF;
+        RETURN NULL;
+    END $$
+    """,
+    # Deferred to the commit: the account's row is locked only while the transaction commits,
+    # never while the gateway's process gets round to sending its COMMIT.
+    """
+    CREATE CONSTRAINT TRIGGER tasks_hold AFTER INSERT ON tasks DEFERRABLE INITIALLY DEFERRED
+    FOR EACH ROW WHEN (NEW.hold_micros > 0 OR NEW.limit_hold_micros > 0)
+    EXECUTE FUNCTION mediagate_task_hold()
+    """,
 ]
 
 _SQLITE_NOW = "CAST((julianday('now') - 2440587.5) * 86400000000.0 AS INTEGER)"
 _SQLITE_CHARGE = _CHARGE.format(least="min", hold="hold_micros")
+_SQLITE_KEY_COMMITTED = _KEY_COMMITTED.format(month=_SQLITE_MONTH)
 _SQLITE_LIMIT_CHARGE = _CHARGE.format(least="min", hold="limit_hold_micros")
 
 
@@ -156,6 +212,27 @@ SQLITE = [
                 limit_committed_micros - NEW.limit_hold_micros + ({_SQLITE_LIMIT_CHARGE})
             WHERE id = NEW.key_id AND limit_month <= NEW.created_at
               AND NEW.limit_hold_micros > 0;
+    END
+    """,
+    f"""
+    CREATE TRIGGER tasks_hold AFTER INSERT ON tasks
+    WHEN NEW.hold_micros > 0 OR NEW.limit_hold_micros > 0
+    BEGIN
+        SELECT RAISE(ABORT, '{INSUFFICIENT_CREDITS}') WHERE NEW.hold_micros > 0 AND NOT EXISTS (
+            SELECT 1 FROM accounts WHERE id = NEW.account_id AND prepaid = 1
+              AND balance_micros - held_micros >= NEW.hold_micros);
+        UPDATE accounts SET held_micros = held_micros + NEW.hold_micros
+            WHERE id = NEW.account_id AND NEW.hold_micros > 0;
+        INSERT INTO ledger_entries ({_LEDGER_COLUMNS}) SELECT NEW.account_id, 'hold',
+            NEW.hold_micros, balance_micros, NEW.id, NEW.created_at FROM accounts
+            WHERE id = NEW.account_id AND NEW.hold_micros > 0;
+        SELECT RAISE(ABORT, '{KEY_LIMIT_REACHED}') WHERE NEW.limit_hold_micros > 0 AND EXISTS (
+            SELECT 1 FROM api_keys WHERE id = NEW.key_id AND spend_limit_micros IS NOT NULL
+              AND {_SQLITE_KEY_COMMITTED} + NEW.limit_hold_micros > spend_limit_micros);
+        UPDATE api_keys
+            SET limit_committed_micros = {_SQLITE_KEY_COMMITTED} + NEW.limit_hold_micros,
+                limit_month = {_SQLITE_MONTH}
+            WHERE id = NEW.key_id AND NEW.limit_hold_micros > 0;
     END
     """,
 ]
