@@ -56,10 +56,15 @@ def _account_cells(found: billing.AccountSummary) -> tuple[str, ...]:
         money.text(a.held_micros),
         money.text(a.balance_micros - a.held_micros),
         money.text(found.spent_this_month),
+        "default" if a.max_concurrency is None else str(a.max_concurrency or "no limit"),
+        str(a.share),
     )
 
 
-_ACCOUNT_HEADER = ("account", "billing", "balance", "held", "available", "spent this month")
+_ACCOUNT_HEADER = (
+    "account", "billing", "balance", "held", "available", "spent this month", "concurrency",
+    "share",
+)  # fmt: skip
 
 
 @app.command("list")
