@@ -94,7 +94,8 @@ def ledger_of(url: str, account_id: str) -> list[Any]:
 
 def check_ledger(url: str, account_id: str) -> dict[str, int]:
     """Recompute the account from its ledger and tasks, and assert everything agrees:
-    balance = grants - charges; held = the holds of unfinished tasks; every final held task
+    balance = grants - charges; held = the holds of unfinished tasks; its entry count the
+    ledger's length; every final held task
     settled exactly once (charge + release = hold, a charge only if it succeeded and equal to
     its cost); no unfinished task has a charge or a release. Returns the account's figures."""
 
@@ -102,7 +103,8 @@ def check_ledger(url: str, account_id: str) -> dict[str, int]:
         account = (
             await _rows(
                 db,
-                "SELECT balance_micros, held_micros, prepaid FROM accounts WHERE id = :a",
+                "SELECT balance_micros, held_micros, prepaid, ledger_count FROM accounts "
+                "WHERE id = :a",
                 a=account_id,
             )
         )[0]
@@ -147,4 +149,5 @@ def check_ledger(url: str, account_id: str) -> dict[str, int]:
     assert account[0] == grants - charges, (account, grants, charges)
     assert account[1] == held, (account, held)
     assert account[0] - account[1] >= 0 or not account[2], "a prepaid account overdrawn"
+    assert account[3] == len(entries), (account, len(entries))
     return {"balance": account[0], "held": account[1], "grants": grants, "charges": charges}

@@ -95,12 +95,14 @@ def test_a_timeout_releases_the_hold(engine_live, prepaid):
     assert kinds == ["hold", "release"]
 
 
-@pytest.mark.parametrize("prompt", ["hang_submit:3", "queue:30"])
-def test_a_cancel_pending_or_at_the_provider_releases_the_hold(engine_live, prepaid, prompt):
+@pytest.mark.parametrize(
+    ("prompt", "status"),
+    [("hang_submit:3", "pending"), ("queue:30", "queued"), ("queue:0 run:30", "running")],
+)
+def test_a_cancel_in_any_unfinished_status_releases_the_hold(engine_live, prepaid, prompt, status):
     with prepaid.client() as http:
         task = _create(http, prompt)
-        if prompt.startswith("queue"):
-            wait_for(http, task["id"], until={"queued"})
+        assert wait_for(http, task["id"], until={status})["status"] == status
         r = http.post(f"/api/v1/tasks/{task['id']}/cancel")
         assert r.status_code == 200 and r.json()["data"]["status"] == "cancelled", r.text
         assert _account(http)["held"] == 0.0

@@ -31,6 +31,8 @@ accounts = Table(
     Column("prepaid", Integer, nullable=False, server_default="0"),
     Column("balance_micros", BigInteger, nullable=False, server_default="0"),
     Column("held_micros", BigInteger, nullable=False, server_default="0"),
+    # How many ledger entries the account has (the ledger listing's total, without a count).
+    Column("ledger_count", BigInteger, nullable=False, server_default="0"),
     # Fairness: tasks in flight at one provider at most (NULL: the settings' default), and
     # the account's weight when several accounts wait for a provider's slots.
     Column("max_concurrency", Integer),

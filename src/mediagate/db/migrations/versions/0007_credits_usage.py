@@ -110,7 +110,9 @@ POSTGRES = [
     BEGIN
         IF NEW.hold_micros > 0 THEN
             UPDATE accounts SET balance_micros = balance_micros - charge,
-                                held_micros = held_micros - NEW.hold_micros
+                                held_micros = held_micros - NEW.hold_micros,
+                                ledger_count = ledger_count + (charge > 0)::int
+                                    + (NEW.hold_micros > charge)::int
                 WHERE id = NEW.account_id RETURNING balance_micros INTO balance;
             IF charge > 0 THEN
                 INSERT INTO ledger_entries ({_LEDGER_COLUMNS})
@@ -142,7 +144,8 @@ POSTGRES = [
         month bigint := {_PG_MONTH};
     BEGIN
         IF NEW.hold_micros > 0 THEN
-            UPDATE accounts SET held_micros = held_micros + NEW.hold_micros
+            UPDATE accounts SET held_micros = held_micros + NEW.hold_micros,
+                                ledger_count = ledger_count + 1
                 WHERE id = NEW.account_id AND prepaid = 1
                   AND balance_micros - held_micros >= NEW.hold_micros
                 RETURNING balance_micros INTO balance;
@@ -204,7 +207,9 @@ SQLITE = [
     WHEN {_settle_when("OLD", "OLD.status IS NOT NEW.status")}
     BEGIN
         UPDATE accounts SET balance_micros = balance_micros - ({_SQLITE_CHARGE}),
-                            held_micros = held_micros - NEW.hold_micros
+                            held_micros = held_micros - NEW.hold_micros,
+                            ledger_count = ledger_count + (({_SQLITE_CHARGE}) > 0)
+                                + (NEW.hold_micros > ({_SQLITE_CHARGE}))
             WHERE id = NEW.account_id AND NEW.hold_micros > 0;
         {_sqlite_ledger("charge", _SQLITE_CHARGE)}
         {_sqlite_ledger("release", f"NEW.hold_micros - ({_SQLITE_CHARGE})")}
@@ -221,7 +226,8 @@ SQLITE = [
         SELECT RAISE(ABORT, '{INSUFFICIENT_CREDITS}') WHERE NEW.hold_micros > 0 AND NOT EXISTS (
             SELECT 1 FROM accounts WHERE id = NEW.account_id AND prepaid = 1
               AND balance_micros - held_micros >= NEW.hold_micros);
-        UPDATE accounts SET held_micros = held_micros + NEW.hold_micros
+        UPDATE accounts SET held_micros = held_micros + NEW.hold_micros,
+                            ledger_count = ledger_count + 1
             WHERE id = NEW.account_id AND NEW.hold_micros > 0;
         INSERT INTO ledger_entries ({_LEDGER_COLUMNS}) SELECT NEW.account_id, 'hold',
             NEW.hold_micros, balance_micros, NEW.id, NEW.created_at FROM accounts
@@ -278,6 +284,7 @@ def upgrade() -> None:
         sa.Column("prepaid", sa.Integer, nullable=False, server_default="0"),
         sa.Column("balance_micros", sa.BigInteger, nullable=False, server_default="0"),
         sa.Column("held_micros", sa.BigInteger, nullable=False, server_default="0"),
+        sa.Column("ledger_count", sa.BigInteger, nullable=False, server_default="0"),
         sa.Column("max_concurrency", sa.Integer),
         sa.Column("share", sa.Integer, nullable=False, server_default="1"),
     ):
