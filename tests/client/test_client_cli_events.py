@@ -92,8 +92,8 @@ def test_tasks_wait_shows_the_progress_the_stream_brings(gateway: Gateway) -> No
     key = gateway.new_key()
     with gateway.client(key) as client:
         task = client.tasks.create(
-            type="image", model="local-image", input={"prompt": "x", "render_seconds": 1}
-        )
+            type="image", model="local-image", input={"prompt": "x", "render_seconds": 8}
+        )  # still running when the command (which takes seconds to start) attaches
     proc = run_cli("tasks", "wait", task.id, env=_env(gateway, key))
     assert proc.returncode == 0, proc.stderr
     lines = proc.stderr.strip().splitlines()
