@@ -277,9 +277,9 @@ async def notify_baseline(dsn: str, n: int, per_second: int) -> list[float]:
 # --- the three parts -------------------------------------------------------------------------
 
 
-async def latency_run(n: int, rate: int) -> list[tuple[str, list[float], int]]:
-    """One run at `rate` final writes a second: the API (`serve --workers 0`) and one
-    `mediagate worker` (which sends the webhooks), as deployed."""
+async def latency_run(n: int, rate: int, workers: int = 1) -> list[tuple[str, list[float], int]]:
+    """One run at `rate` final writes a second: the API (`serve --workers 0`) and `workers`
+    `mediagate worker` processes (which send the webhooks), as deployed."""
     url = await fresh_database("mediagate_bench_events")
     key, ids = await seed_running(url, n)
     receiver = Receiver()
@@ -287,8 +287,10 @@ async def latency_run(n: int, rate: int) -> list[tuple[str, list[float], int]]:
     with (
         tempfile.TemporaryDirectory() as tmp,
         gateway(url, Path(tmp), "--workers", "0") as (base, _pid),
-        worker(url, Path(tmp)),
+        contextlib.ExitStack() as stack,
     ):
+        for _ in range(workers):
+            stack.enter_context(worker(url, Path(tmp)))
         async with httpx.AsyncClient(
             base_url=base, headers={"Authorization": f"Bearer {key}"}
         ) as c:
@@ -329,8 +331,8 @@ async def latency_run(n: int, rate: int) -> list[tuple[str, list[float], int]]:
     ]
 
 
-async def part_latency(n: int) -> str:
-    rows = [*await latency_run(n, 1000), *await latency_run(n // 4, 250)]
+async def part_latency(n: int, workers: int = 1) -> str:
+    rows = [*await latency_run(n, 1000, workers), *await latency_run(n // 4, 250, workers)]
     table = "\n".join(
         f"| {name} | {len(v)}/{total} | {pct(v, 0.5):.1f} | {pct(v, 0.95):.1f} | "
         f"{pct(v, 0.99):.1f} | {max(v):.1f} |"
@@ -339,7 +341,8 @@ async def part_latency(n: int) -> str:
     return (
         f"- {n:,} running tasks finished by direct final writes at 1,000/s (10 per transaction "
         f"every 10 ms, 4 connections), then {n // 4:,} at 250/s; the API alone (`serve "
-        "--workers 0`) and one `mediagate worker` sending the webhooks, as deployed; one client "
+        f"--workers 0`) and {workers} `mediagate worker` process(es) sending the webhooks, as "
+        "deployed; one client "
         "on `GET /api/v1/events/stream?types=task.succeeded`; one endpoint for `task.succeeded` "
         "on a loopback receiver. Latency from each write's commit to the client reading the "
         "event / the receiver reading the request.\n"
@@ -508,17 +511,22 @@ def main() -> None:
     parser.add_argument("--part", choices=["latency", "streams", "webhooks", "all"], default="all")
     parser.add_argument("--tasks", type=int, default=10_000)
     parser.add_argument("--webhook-tasks", type=int, default=3_000)
+    parser.add_argument(
+        "--workers", type=int, default=1, help="worker processes sending webhooks (latency)"
+    )
     args = parser.parse_args()
     _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     header = (
         f"- Machine: {machine()}\n"
-        f"- Command: `.venv/bin/python bench/bench_events.py --part {args.part}`\n"
+        f"- Command: `.venv/bin/python bench/bench_events.py --part {args.part}"
+        + (f" --workers {args.workers}" if args.workers != 1 else "")
+        + "`\n"
         f"- Date: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}\n"
     )
     parts = {
         "latency": ("events-latency", "Event latency: final write to SSE client and webhook",
-                    lambda: part_latency(args.tasks)),
+                    lambda: part_latency(args.tasks, args.workers)),
         "streams": ("events-streams", "10,000 open SSE streams on one API process",
                     lambda: part_streams(args.tasks)),
         "webhooks": ("events-webhooks", "Webhook throughput against task throughput",
