@@ -43,7 +43,7 @@ def month_start(us: int) -> int:
 
 def planned(principal: Principal, spec: ModelSpec, inputs: Mapping[str, Any]) -> Holds:
     """What a new task will hold: its most on a prepaid account's credits and against a
-    limited key (written on the task's row; `place` then takes them, or refuses)."""
+    limited key (written on the task's row; the hold trigger then takes them, or refuses)."""
     most = max_cost_micros(spec, inputs, sandbox=principal.sandbox)
     if most <= 0:
         return Holds(max_cost=max(most, 0))

@@ -1,4 +1,4 @@
-"""Setting a key's monthly spend limit (enforced at create by `holds.place`)."""
+"""Setting a key's monthly spend limit (enforced at create by the hold trigger, migration 0007)."""
 
 from __future__ import annotations
 
