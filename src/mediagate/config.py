@@ -144,6 +144,8 @@ class Settings(BaseSettings):
     s3_path_style: bool | None = None
     url_ttl_seconds: int = Field(default=900, ge=1, le=7 * 86400)
     result_retention: timedelta = Field(default=timedelta(days=7))
+    #: How long `POST /v1/images/generations` waits for its images before answering a timeout.
+    openai_images_wait_seconds: float = Field(default=300, gt=0, le=3600)
 
     @field_validator("webhook_retry_schedule")
     @classmethod

@@ -15,7 +15,17 @@ from mediagate.api import errors
 from mediagate.api.fastpath import FastTaskReads
 from mediagate.api.limits import BodySizeLimit
 from mediagate.api.ratelimit import RateLimiter
-from mediagate.api.routes import account, events, files, health, metrics, models, tasks, webhooks
+from mediagate.api.routes import (
+    account,
+    events,
+    files,
+    health,
+    metrics,
+    models,
+    openai,
+    tasks,
+    webhooks,
+)
 from mediagate.config import Settings
 from mediagate.db import Database
 from mediagate.engine.runtime import Engine
@@ -84,6 +94,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     # Outermost of ours: the hot read skips everything else.
     app.add_middleware(FastTaskReads, limiter=limiter)
-    for module in (tasks, events, webhooks, account, models, files, health, metrics):
+    for module in (tasks, events, webhooks, account, models, files, health, metrics, openai):
         app.include_router(module.router)
     return app

@@ -1,4 +1,5 @@
-"""Every error, including the ones FastAPI and Starlette raise themselves, in the envelope."""
+"""Every error, including the ones FastAPI and Starlette raise themselves, in the envelope; on
+the OpenAI-compatible face (`/v1/...`) in OpenAI's shape instead (`openai_face.errors`)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from mediagate.api import responses
-from mediagate.core.errors import ServiceError
+from mediagate.core.errors import InvalidParameter, ServiceError
+from mediagate.openai_face import errors as openai_errors
 
 log = logging.getLogger("mediagate.api")
 
@@ -36,28 +38,43 @@ def _validation_message(exc: RequestValidationError) -> str:
     return f"{where}: {first.get('msg', 'is invalid')}"
 
 
-async def _service_error(_request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, ServiceError)
+def _render(request: Request, exc: ServiceError) -> Response:
+    """The one place that picks the shape: OpenAI's on `/v1/...`, the envelope elsewhere."""
+    if openai_errors.applies_to(request.url.path):
+        return openai_errors.from_service_error(exc)
     return responses.error(exc.status_code, exc.code, exc.message, exc.headers or None)
 
 
-async def _validation_error(_request: Request, exc: Exception) -> Response:
+async def _service_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ServiceError)
+    return _render(request, exc)
+
+
+async def _validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
-    return responses.error(400, "INVALID_PARAMETER", _validation_message(exc))
+    message = _validation_message(exc)
+    param, _, problem = message.partition(": ")
+    return _render(request, InvalidParameter(param, problem))
 
 
-async def _http_error(_request: Request, exc: Exception) -> Response:
+async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
-    code = _HTTP_CODES.get(exc.status_code, "INTERNAL_ERROR" if exc.status_code >= 500 else "ERROR")
-    message = exc.detail if isinstance(exc.detail, str) else "request failed"
+    error = ServiceError(exc.detail if isinstance(exc.detail, str) else "request failed")
+    error.status_code = exc.status_code
+    error.code = _HTTP_CODES.get(
+        exc.status_code, "INTERNAL_ERROR" if exc.status_code >= 500 else "ERROR"
+    )
     if exc.status_code == 404:
-        message = "no such endpoint; see /docs for the API"
-    return responses.error(exc.status_code, code, message, dict(exc.headers or {}) or None)
+        error.message = "no such endpoint; see /docs for the API"
+    error.headers = dict(exc.headers or {})
+    return _render(request, error)
 
 
 async def _unexpected(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-    return responses.error(500, "INTERNAL_ERROR", "internal error; the server log has details")
+    error = ServiceError("internal error; the server log has details")
+    error.status_code, error.code = 500, "INTERNAL_ERROR"
+    return _render(request, error)
 
 
 def install(app: FastAPI) -> None:

@@ -6,6 +6,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mediagate.api import responses
+from mediagate.openai_face import errors as openai_errors
 
 
 class BodySizeLimit:
@@ -25,7 +26,10 @@ class BodySizeLimit:
             return
         for name, value in scope["headers"]:
             if name == b"content-length" and value.isdigit() and int(value) > self.max_bytes:
-                response = responses.error(413, "PAYLOAD_TOO_LARGE", self._message())
+                if openai_errors.applies_to(scope["path"]):
+                    response = openai_errors.response(413, self._message())
+                else:
+                    response = responses.error(413, "PAYLOAD_TOO_LARGE", self._message())
                 await response(scope, receive, send)
                 return
         received = 0

@@ -141,6 +141,7 @@ class ListFilters:
     created_from: int | None = None  # inclusive, microseconds
     created_before: int | None = None  # exclusive, microseconds
     id_prefix: str | None = None
+    type: str | None = None
 
 
 async def insert(conn: AsyncConnection, values: dict[str, Any]) -> None:
@@ -181,6 +182,8 @@ def _conditions(account_id: str, f: ListFilters) -> list[ColumnElement[bool]]:
         where.append(tasks.c.created_at >= f.created_from)
     if f.created_before is not None:
         where.append(tasks.c.created_at < f.created_before)
+    if f.type is not None:
+        where.append(tasks.c.type == f.type)
     if f.id_prefix is not None:
         # substr, not LIKE: ids are case-sensitive and SQLite's LIKE is not.
         where.append(func.substr(tasks.c.id, 1, len(f.id_prefix)) == f.id_prefix)
@@ -194,17 +197,20 @@ async def page(
     *,
     after: tuple[int, str] | None,
     limit: int,
+    ascending: bool = False,
 ) -> list[Sequence[Any]]:
-    """Up to `limit` tasks, newest first, strictly after the keyset position `after`."""
+    """Up to `limit` tasks, newest first (oldest first if `ascending`), strictly after the
+    keyset position `after`."""
     where = _conditions(account_id, filters)
+    position = tuple_(tasks.c.created_at, tasks.c.id)
     if after is not None:
-        where.append(tuple_(tasks.c.created_at, tasks.c.id) < tuple_(*after))
-    query = (
-        select(*PUBLIC_COLUMNS)
-        .where(and_(*where))
-        .order_by(tasks.c.created_at.desc(), tasks.c.id.desc())
-        .limit(limit)
+        where.append(position > tuple_(*after) if ascending else position < tuple_(*after))
+    order = (
+        (tasks.c.created_at.asc(), tasks.c.id.asc())
+        if ascending
+        else (tasks.c.created_at.desc(), tasks.c.id.desc())
     )
+    query = select(*PUBLIC_COLUMNS).where(and_(*where)).order_by(*order).limit(limit)
     return list((await conn.execute(query)).all())
 
 
@@ -214,7 +220,7 @@ async def count(conn: AsyncConnection, account_id: str, f: ListFilters) -> int:
     Only a search (an id prefix) and the partial days at the edges of a date range count rows
     of `tasks`; everything else sums a few count rows, whatever the number of tasks.
     """
-    if f.id_prefix is not None:
+    if f.id_prefix is not None or f.type is not None:  # the per-day counts have no type
         return await _count_rows(conn, account_id, f)
     lo, hi = f.created_from, f.created_before
     first_day = None if lo is None else -(-lo // COUNT_DAY_US)  # first day starting at or after lo

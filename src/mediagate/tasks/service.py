@@ -187,13 +187,18 @@ async def list_page(
     *,
     cursor_text: str | None,
     limit: int,
+    ascending: bool = False,
+    with_total: bool = True,
+    with_input: bool = False,
 ) -> Page:
+    """`ascending`: oldest first. Without `with_total`, `total` is -1 (no count is made);
+    `with_input` adds each task's `input` to the items."""
     after = cursor.decode(cursor_text) if cursor_text is not None else None
     async with db.read() as conn:
         rows = await repository.page(
-            conn, principal.account_id, filters, after=after, limit=limit + 1
+            conn, principal.account_id, filters, after=after, limit=limit + 1, ascending=ascending
         )
-        total = await repository.count(conn, principal.account_id, filters)
+        total = await repository.count(conn, principal.account_id, filters) if with_total else -1
     has_more = len(rows) > limit
     rows = rows[:limit]
     next_cursor = (
@@ -201,7 +206,20 @@ async def list_page(
         if has_more
         else None
     )
-    return Page([task_object(r, with_result=False) for r in rows], next_cursor, has_more, total)
+    items = [task_object(r, with_result=with_input) for r in rows]
+    return Page(items, next_cursor, has_more, total)
+
+
+async def cursor_at(db: Database, principal: Principal, task_id: str) -> str:
+    """The listing cursor positioned at one of the account's tasks (pages continue after it);
+    404 for a task the account does not have."""
+    if not plausible_id(task_id):
+        raise TaskNotFound()
+    async with db.read() as conn:
+        row = await repository.get(conn, principal.account_id, task_id)
+    if row is None:
+        raise TaskNotFound()
+    return cursor.encode(row[repository.CREATED_AT], row[repository.ID])
 
 
 async def cancel(db: Database, principal: Principal, task_id: str) -> dict[str, Any]:

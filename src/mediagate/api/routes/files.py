@@ -33,7 +33,7 @@ router = APIRouter(tags=["files"])
 _CONTENT_TYPE = re.compile(r"[A-Za-z0-9!#$&^_.+-]+/[A-Za-z0-9!#$&^_.+-]+(;[\x20-\x7e]*)?")
 
 
-class _StoredFileResponse(FileResponse):
+class StoredFileResponse(FileResponse):
     """FileResponse with an unsatisfiable range answered in the contract's envelope and a
     malformed Range header ignored (Starlette would answer both in plain text). Relies on
     FileResponse's range parser, as of the pinned starlette (tests cover it)."""
@@ -84,7 +84,7 @@ async def download(key: str, request: Request) -> Response:
     if found is None:
         return responses.error(404, "NOT_FOUND", "the file no longer exists")
     max_age = max(0, math.floor(signed.expires_at - storage.signer.clock()))
-    return _StoredFileResponse(
+    return StoredFileResponse(
         found.path,
         stat_result=found.stat,
         media_type=_media_type(signed.content_type, key),

@@ -1,0 +1,213 @@
+"""The OpenAI-compatible face: `/v1/videos...` and `/v1/images/generations`, for code written
+against OpenAI's SDK (`OpenAI(base_url=".../v1", api_key="mg_...")`). Same keys, isolation and
+tasks as `/api/v1`; errors in OpenAI's shape (`openai_face.errors`, picked by path)."""
+
+from __future__ import annotations
+
+import base64
+from pathlib import PurePosixPath
+from typing import Any
+
+import orjson
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import ValidationError
+from starlette.datastructures import UploadFile
+from starlette.responses import RedirectResponse, Response
+
+from mediagate.accounts.repository import Principal
+from mediagate.api.auth import bearer_secret, require_principal
+from mediagate.api.body import parse_json
+from mediagate.api.links import linker_for
+from mediagate.api.routes.files import StoredFileResponse, _media_type
+from mediagate.core.errors import InvalidParameter, PayloadTooLarge
+from mediagate.openai_face import service
+from mediagate.openai_face.schemas import (
+    INPUT_REFERENCE_MAX_BYTES,
+    CreateVideoRequest,
+    ImageGenerationRequest,
+)
+from mediagate.openai_face.serialize import POLL_AFTER_MS
+from mediagate.storage.disposition import content_disposition
+from mediagate.storage.local import LocalStorage
+from mediagate.tasks.service import validation_param
+
+router = APIRouter(prefix="/v1", tags=["openai"])
+
+
+def _json(data: Any, status_code: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(
+        orjson.dumps(data), status_code=status_code, media_type="application/json", headers=headers
+    )
+
+
+def _retention_s(request: Request) -> int:
+    return int(request.app.state.settings.result_retention.total_seconds())
+
+
+def _video_headers(video: dict[str, Any]) -> dict[str, str] | None:
+    if video["status"] in ("queued", "in_progress"):
+        return {"openai-poll-after-ms": str(POLL_AFTER_MS)}
+    return None
+
+
+async def _input_reference(upload: Any) -> str:
+    """An uploaded image as a data: URI; size-capped and checked to be an image."""
+    if not isinstance(upload, UploadFile):
+        raise InvalidParameter("input_reference", "must be an uploaded image file")
+    data = await upload.read(INPUT_REFERENCE_MAX_BYTES + 1)
+    if len(data) > INPUT_REFERENCE_MAX_BYTES:
+        raise PayloadTooLarge(f"input_reference: larger than {INPUT_REFERENCE_MAX_BYTES} bytes")
+    sniffed = _sniff_image(data)  # by its bytes: the declared type is the client's guess
+    if sniffed is None:
+        raise InvalidParameter("input_reference", "must be a PNG, JPEG or WebP image")
+    return f"data:{sniffed};base64,{base64.b64encode(data).decode('ascii')}"
+
+
+def _sniff_image(data: bytes) -> str | None:
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if data.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    return None
+
+
+@router.post("/videos")
+async def create_video(
+    request: Request, principal: Principal = Depends(require_principal)
+) -> Response:
+    """Create a video (JSON or multipart with an `input_reference` image)."""
+    image_uri = None
+    if request.headers.get("content-type", "").startswith("multipart/form-data"):
+        async with request.form(max_files=1, max_fields=20) as form:
+            fields: dict[str, Any] = {}
+            for name, value in form.multi_items():
+                if name == "input_reference":
+                    image_uri = await _input_reference(value)
+                elif isinstance(value, str):
+                    fields[name] = value
+                else:
+                    raise InvalidParameter(name, "must be a form field, not a file")
+        try:
+            body = CreateVideoRequest.model_validate(fields)
+        except ValidationError as exc:
+            raise validation_param(exc) from None
+    else:
+        body = parse_json(await request.body(), CreateVideoRequest)
+    video = await service.create_video(
+        request.app.state.db,
+        principal,
+        body,
+        _retention_s(request),
+        image_uri=image_uri,
+        idempotency_key=request.headers.get("idempotency-key"),
+        unavailable=request.app.state.providers.unavailable,
+    )
+    request.app.state.wakeup.notify_local()
+    return _json(video, headers=_video_headers(video))
+
+
+@router.get("/videos")
+async def list_videos(
+    request: Request,
+    after: str | None = None,
+    limit: int = Query(default=20, ge=1, le=100),
+    order: str = Query(default="desc", pattern="^(asc|desc)$"),
+    principal: Principal = Depends(require_principal),
+) -> Response:
+    """The account's videos, newest first (`order=asc`: oldest first), after the id `after`."""
+    page = await service.list_videos(
+        request.app.state.db,
+        principal,
+        _retention_s(request),
+        after=after,
+        limit=limit,
+        order=order,
+    )
+    return _json(page)
+
+
+@router.get("/videos/{video_id}")
+async def get_video(
+    request: Request, video_id: str, _principal: Principal = Depends(require_principal)
+) -> Response:
+    video = await service.get_video(
+        request.app.state.db, bearer_secret(request), video_id, _retention_s(request)
+    )
+    return _json(video, headers=_video_headers(video))
+
+
+@router.delete("/videos/{video_id}")
+async def delete_video(
+    request: Request, video_id: str, principal: Principal = Depends(require_principal)
+) -> Response:
+    """Cancels the video if unfinished and deletes its files."""
+    answer = await service.delete_video(
+        request.app.state.db,
+        principal,
+        bearer_secret(request),
+        request.app.state.storage,
+        video_id,
+    )
+    request.app.state.wakeup.notify_local()
+    return _json(answer)
+
+
+@router.get("/videos/{video_id}/content")
+async def video_content(
+    request: Request,
+    video_id: str,
+    variant: str = Query(default="video", pattern="^(video|thumbnail)$"),
+    _principal: Principal = Depends(require_principal),
+) -> Response:
+    """The video's bytes (or its thumbnail's), streamed from storage, with Range support."""
+    item, key = await service.video_content(
+        request.app.state.db, bearer_secret(request), video_id, variant
+    )
+    assert key is not None
+    storage = request.app.state.storage
+    if variant == "video":
+        filename, content_type = item.filename, item.content_type
+    else:
+        extension = PurePosixPath(key).suffix or ".webp"
+        filename, content_type = f"{video_id}-thumbnail{extension}", _media_type(None, key)
+    if isinstance(storage, LocalStorage):
+        found = await storage.stored_file(key)
+        if found is None:
+            raise service.NotFound(f"the {variant} of video {video_id} no longer exists")
+        return StoredFileResponse(
+            found.path,
+            stat_result=found.stat,
+            media_type=content_type,
+            headers={
+                "Content-Disposition": content_disposition(filename),
+                "Cache-Control": "private, no-store",
+                "X-Content-Type-Options": "nosniff",
+            },
+        )
+    ttl = request.app.state.settings.url_ttl_seconds
+    url = storage.url(key, filename=filename, content_type=content_type, ttl_s=ttl)
+    return RedirectResponse(url, status_code=302)
+
+
+@router.post("/images/generations")
+async def generate_images(
+    request: Request, principal: Principal = Depends(require_principal)
+) -> Response:
+    """Create the image task(s) and answer when the images are ready."""
+    body = parse_json(await request.body(), ImageGenerationRequest)
+    settings = request.app.state.settings
+    answer = await service.generate_images(
+        request.app.state.db,
+        principal,
+        bearer_secret(request),
+        body,
+        storage=request.app.state.storage,
+        links=linker_for(request.scope),
+        wait_s=settings.openai_images_wait_seconds,
+        ttl_s=settings.url_ttl_seconds,
+        unavailable=request.app.state.providers.unavailable,
+        on_created=request.app.state.wakeup.notify_local,
+    )
+    return _json(answer)
