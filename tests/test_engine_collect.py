@@ -7,8 +7,10 @@ import asyncio
 import io
 import wave
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
+import orjson
 import pytest
 from PIL import Image
 from starlette.applications import Starlette
@@ -17,9 +19,11 @@ from starlette.routing import Route
 
 from helpers import serve_app
 from mediagate.engine.collect import ResultUnavailable, collect
+from mediagate.media.glb import pack_glb
 from mediagate.providers import JobOutput, RetryableError
 from mediagate.storage.local import LocalStorage
 from mediagate.storage.signing import URLSigner
+from mediagate.tasks.results import ResultLinks
 
 
 def _png(width: int, height: int) -> bytes:
@@ -54,6 +58,10 @@ async def _serve(request):
         return Response(_png(10, 10), media_type="video/mp4")
     if name == "garbage.png":
         return Response(b"<html>not an image</html>" * 100, media_type="image/png")
+    if name == "empty.glb":  # a valid GLB with nothing to draw
+        return Response(
+            pack_glb({"asset": {"version": "2.0"}}, b""), media_type="model/gltf-binary"
+        )
     if name == "busy":
         return Response(status_code=503)
     if name == "expired":
@@ -99,12 +107,27 @@ def test_remote_outputs_are_streamed_measured_and_stored(origin, storage, tmp_pa
     )  # fmt: skip
     assert items == [
         {"key": "acct_a/task_b/0.png", "format": "png", "content_type": "image/png",
-         "size_bytes": len(_png(300, 200)), "width": 300, "height": 200},
+         "size_bytes": len(_png(300, 200)), "width": 300, "height": 200,
+         "thumbnail_key": "acct_a/task_b/0.thumb.webp", "thumbnail_content_type": "image/webp"},
     ]  # fmt: skip
     assert storage.path_of("acct_a/task_b/0.png").read_bytes() == _png(300, 200)
+    with Image.open(storage.path_of("acct_a/task_b/0.thumb.webp")) as thumbnail:
+        assert thumbnail.format == "WEBP" and thumbnail.size == (300, 200)
+        assert thumbnail.convert("RGB").getpixel((150, 100)) == pytest.approx((1, 2, 3), abs=3)
     [audio] = _collect(storage, tmp_path, "audio", JobOutput(url=f"{origin}/clip.wav"))
     assert audio["format"] == "wav" and audio["duration"] == pytest.approx(1.5, abs=0.01)
+    assert audio["thumbnail_key"] == "acct_a/task_b/0.thumb.webp"
     assert not list((tmp_path / "work").iterdir())  # no temporary file left behind
+    # Deleting the task's files (cancel while copying, retention) takes the preview too.
+    asyncio.run(storage.delete_prefix("acct_a/task_b/"))
+    assert not storage.path_of("acct_a/task_b").exists()
+
+
+def test_an_output_without_a_possible_preview_is_stored_without_one(origin, storage, tmp_path):
+    [item] = _collect(storage, tmp_path, "model3d", JobOutput(url=f"{origin}/empty.glb"))
+    assert item["key"] == "acct_a/task_b/0.glb" and "thumbnail_key" not in item
+    assert sorted(p.name for p in storage.path_of("acct_a/task_b").iterdir()) == ["0.glb"]
+    assert not list((tmp_path / "work").iterdir())
 
 
 @pytest.mark.parametrize(
@@ -130,3 +153,22 @@ def test_transient_fetch_failures_are_retryable(origin, storage, tmp_path):
         _collect(storage, tmp_path, "image", JobOutput(url=f"{origin}/busy"))
     with pytest.raises(RetryableError):  # nobody listens there
         _collect(storage, tmp_path, "image", JobOutput(url="http://127.0.0.1:9/x.png"))
+
+
+def test_result_links_sign_the_preview_like_the_file(storage):
+    stored = [
+        {"key": "acct_a/task_b/0.png", "format": "png", "content_type": "image/png",
+         "size_bytes": 10, "thumbnail_key": "acct_a/task_b/0.thumb.webp",
+         "thumbnail_content_type": "image/webp"},
+        {"key": "acct_a/task_b/1.png", "format": "png", "content_type": "image/png",
+         "size_bytes": 10},  # stored before previews existed
+    ]  # fmt: skip
+    links = ResultLinks(storage, 60, public_url="https://media.example/")
+    first, second = links.public(orjson.dumps(stored).decode(), "task_b", "http://127.0.0.1:1")
+    assert first["url"].startswith("https://media.example/files/acct_a/task_b/0.png?")
+    thumbnail = urlsplit(first["thumbnail_url"])
+    assert thumbnail.path == "/files/acct_a/task_b/0.thumb.webp"
+    query = parse_qs(thumbnail.query)
+    assert query["type"] == ["image/webp"] and query["name"] == ["task_b-0-thumbnail.webp"]
+    assert storage.signer.verify("acct_a/task_b/0.thumb.webp", thumbnail.query)
+    assert "thumbnail_url" not in second and set(second) == {"url", "format", "size_bytes"}

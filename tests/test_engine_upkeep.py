@@ -57,8 +57,9 @@ def test_sandbox_tasks_cost_nothing(engine_live):
 def test_retention_deletes_files_and_expires_the_task(engine_live):
     with engine_live.client() as http:
         task = wait_for(http, _create(http, f"keep {secrets.token_hex(3)}"))
-        url = task["result"][0]["url"]
+        url, thumbnail_url = task["result"][0]["url"], task["result"][0]["thumbnail_url"]
         assert httpx.get(url).status_code == 200
+        assert httpx.get(thumbnail_url).status_code == 200
 
         async def expire(db):
             settings = engine_settings(engine_live.url, engine_live.data_dir)
@@ -70,6 +71,7 @@ def test_retention_deletes_files_and_expires_the_task(engine_live):
         assert expired["status"] == "expired" and "result" not in expired
         assert expired["error"]["code"] == "RESULT_UNAVAILABLE"
         assert httpx.get(url).status_code == 404  # the file is gone, the signature still valid
+        assert httpx.get(thumbnail_url).status_code == 404  # and its preview with it
         listed = http.get("/api/v1/tasks", params={"status": "expired"}).json()
         assert task["id"] in [t["id"] for t in listed["data"]]
 

@@ -1,8 +1,9 @@
 """Every type end to end on the offline `local` provider: create over HTTP, wait, download the
-signed URL, decode the file."""
+signed URL, decode the file; and its preview from `thumbnail_url`."""
 
 from __future__ import annotations
 
+import io
 import json
 import struct
 import time
@@ -10,9 +11,10 @@ import time
 import av
 import httpx
 import pytest
-from PIL import Image
+from PIL import Image, ImageStat
 
 from helpers import wait_for
+from mediagate.media.thumbnail import MAX_SIDE
 
 
 @pytest.fixture
@@ -36,6 +38,24 @@ def _run(http, task_type: str, model: str, tmp_path, **input_):
     return task, item, path
 
 
+def _thumbnail(item) -> Image.Image:
+    """The result's preview, downloaded from its own signed URL and decoded."""
+    assert item["thumbnail_url"].startswith("http") and item["thumbnail_url"] != item["url"]
+    download = httpx.get(item["thumbnail_url"], timeout=30)
+    assert download.status_code == 200
+    assert download.headers["content-type"] == "image/webp"
+    with Image.open(io.BytesIO(download.content)) as picture:
+        assert picture.format == "WEBP"
+        picture.load()
+        assert max(picture.size) <= MAX_SIDE
+        return picture.convert("RGB")
+
+
+def _spread(picture: Image.Image) -> float:
+    """How much the picture varies (0 for a blank one)."""
+    return max(ImageStat.Stat(picture).stddev)
+
+
 @pytest.mark.parametrize(("fmt", "pil"), [("png", "PNG"), ("jpeg", "JPEG"), ("webp", "WEBP")])
 def test_image(http, tmp_path, fmt, pil):
     task, item, path = _run(http, "image", "local-image", tmp_path, width=320, height=200,
@@ -43,7 +63,11 @@ def test_image(http, tmp_path, fmt, pil):
     assert (item["width"], item["height"]) == (320, 200)
     with Image.open(path) as image:
         assert image.format == pil and image.size == (320, 200)
+        expected = image.convert("RGB").resize((MAX_SIDE, 200), Image.Resampling.LANCZOS)
     assert task["cost"] > 0
+    thumbnail = _thumbnail(item)
+    assert thumbnail.size == (320, 200)
+    assert thumbnail.getpixel((160, 100)) == pytest.approx(expected.getpixel((160, 100)), abs=16)
 
 
 def test_video(http, tmp_path):
@@ -57,6 +81,9 @@ def test_video(http, tmp_path):
         frames = [f.to_image().tobytes() for f in container.decode(stream)]
     assert abs(len(frames) - 24) <= 1
     assert len(set(frames)) > len(frames) // 2  # it moves: frames differ
+    thumbnail = _thumbnail(item)
+    assert thumbnail.size == (320, 240)  # a frame of the video, at its aspect
+    assert _spread(thumbnail) > 5
 
 
 @pytest.mark.parametrize(("model", "fmt"), [("local-audio", "wav"), ("local-music", "mp3")])
@@ -68,11 +95,17 @@ def test_audio_and_music(http, tmp_path, model, fmt):
         decoded = sum(f.samples for f in container.decode(audio=0))
         rate = container.streams.audio[0].rate
     assert abs(decoded / rate - 3) < 0.2
+    thumbnail = _thumbnail(item)
+    assert thumbnail.width > thumbnail.height  # a waveform, drawn across
+    assert _spread(thumbnail) > 5  # not blank
     assert task["cost"] == pytest.approx(3 * (0.001 if model == "local-audio" else 0.002), rel=0.1)
 
 
 def test_model3d(http, tmp_path):
-    _, _item, path = _run(http, "model3d", "local-3d", tmp_path)
+    _, item, path = _run(http, "model3d", "local-3d", tmp_path)
+    thumbnail = _thumbnail(item)
+    corner, centre = thumbnail.getpixel((2, 2)), thumbnail.getpixel((160, 160))
+    assert max(abs(a - b) for a, b in zip(corner, centre, strict=True)) > 40  # a model drawn
     data = path.read_bytes()
     magic, version, length = struct.unpack_from("<4sII", data)
     assert (magic, version, length) == (b"glTF", 2, len(data))

@@ -48,6 +48,19 @@ def _error(code: str, message: str = "no") -> bytes:
         envelope(task_data(progress="lots")),
         envelope(task_data(id="../../etc")),
         envelope(task_data(status="succeeded", result=[{"url": "file:///etc/passwd"}])),
+        envelope(
+            task_data(
+                status="succeeded",
+                result=[
+                    {
+                        "url": "http://x/a.png",
+                        "format": "png",
+                        "size_bytes": 1,
+                        "thumbnail_url": "file:///etc/passwd",
+                    }
+                ],
+            )
+        ),
     ],
 )
 def test_malformed_answers_are_invalid_response(script: ScriptedServer, body: bytes) -> None:

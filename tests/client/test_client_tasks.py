@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import io
 import struct
 from pathlib import Path
 
 import av
+import httpx
 import pytest
 from client_support import FAILING_VIDEO, SMALL, Gateway, Recorder
 from PIL import Image
@@ -58,6 +60,10 @@ def test_create_wait_download_each_type(client: Client, tmp_path: Path, task_typ
     assert path == tmp_path / f"{done.id}.{item.format}"
     assert path.stat().st_size == item.size_bytes > 0
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporary left
+    assert item.thumbnail_url is not None and item.thumbnail_url.startswith("http://")
+    preview = httpx.get(item.thumbnail_url, timeout=30)
+    with Image.open(io.BytesIO(preview.content)) as image:
+        assert image.format == "WEBP" and max(image.size) <= 320
     if task_type == "image":
         with Image.open(path) as image:
             assert image.format == "PNG" and image.size == (64, 48) == (item.width, item.height)

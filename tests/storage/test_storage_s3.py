@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import os
 import secrets
 import time
@@ -15,13 +16,18 @@ from urllib.parse import parse_qs, urlsplit
 
 import boto3
 import httpx
+import orjson
 import pytest
 from botocore.config import Config
+from PIL import Image
 from storage_support import make_png
 
+from mediagate.engine.collect import collect
+from mediagate.providers import JobOutput
 from mediagate.storage.disposition import content_disposition
 from mediagate.storage.keys import InvalidKey
 from mediagate.storage.s3 import S3Storage
+from mediagate.tasks.results import ResultLinks
 
 MIB = 1024 * 1024
 
@@ -151,4 +157,33 @@ def test_bad_keys_are_refused(bucket: Bucket, tmp_path: Path) -> None:
             bucket.store.url(key, filename="x.png", content_type="image/png", ttl_s=60)
     with pytest.raises(InvalidKey):
         asyncio.run(bucket.store.delete_prefix(""))
+    assert bucket.keys() == []
+
+
+def test_collected_results_and_their_previews_in_s3(bucket: Bucket, tmp_path: Path) -> None:
+    """collect() stores a result and its preview in the bucket; the task's result links both
+    with presigned URLs; deleting the task's folder takes both."""
+    make_png(tmp_path / "out.png", width=640, height=480)
+
+    async def run() -> list[dict[str, Any]]:
+        async with httpx.AsyncClient() as http:
+            return await collect(
+                [JobOutput(path=tmp_path / "out.png")],
+                task_type="image",
+                key_prefix="acct_a/task_t",
+                storage=bucket.store,
+                http=http,
+                work_dir=tmp_path / "work",
+                max_bytes=10 * MIB,
+            )
+
+    items = asyncio.run(run())
+    assert bucket.keys() == ["results/acct_a/task_t/0.png", "results/acct_a/task_t/0.thumb.webp"]
+    links = ResultLinks(bucket.store, 60)
+    [item] = links.public(orjson.dumps(items).decode(), "task_t", "http://gateway.invalid")
+    r = httpx.get(item["thumbnail_url"], timeout=10)
+    assert r.status_code == 200 and r.headers["content-type"] == "image/webp"
+    with Image.open(io.BytesIO(r.content)) as preview:
+        assert preview.format == "WEBP" and preview.size == (320, 240)
+    asyncio.run(bucket.store.delete_prefix("acct_a/task_t/"))
     assert bucket.keys() == []

@@ -33,7 +33,8 @@ class _Model(BaseModel):
 
 
 class ResultFile(_Model):
-    """One result file: a signed download URL (short-lived) and what was measured of the file."""
+    """One result file: a signed download URL (short-lived), what was measured of the file,
+    and a signed URL of a small preview image when the gateway made one."""
 
     url: str
     format: str
@@ -43,9 +44,11 @@ class ResultFile(_Model):
     height: int | None = None
     thumbnail_url: str | None = None
 
-    @field_validator("url")
+    @field_validator("url", "thumbnail_url")
     @classmethod
-    def _http_url(cls, value: str) -> str:
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
         parts = urlsplit(value)
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise ValueError("must be an http:// or https:// URL")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,9 @@ import httpx
 
 from mediagate.core.batching import ThreadBatcher
 from mediagate.media import MediaInfo, UnsupportedMedia, probe
+from mediagate.media.thumbnail import CONTENT_TYPE as THUMBNAIL_CONTENT_TYPE
+from mediagate.media.thumbnail import FORMAT as THUMBNAIL_FORMAT
+from mediagate.media.thumbnail import ThumbnailUnavailable, make_thumbnail
 from mediagate.providers import JobOutput, ProviderError, RetryableError
 from mediagate.storage import Storage
 
@@ -23,6 +27,7 @@ FORMATS_BY_TYPE = {
     "model3d": {"glb"},
 }
 _CHUNK = 1 << 16
+log = logging.getLogger(__name__)
 
 
 class ResultUnavailable(ProviderError):
@@ -63,6 +68,7 @@ async def collect(
                 )
             key = f"{key_prefix}/{index}.{info.format}"
             size = await storage.put_file(key, source, info.mime_type)
+            thumbnail = await _store_thumbnail(source, info, f"{key_prefix}/{index}", storage, tmp)
         finally:
             if output.path is None:
                 tmp.unlink(missing_ok=True)  # a fetched copy; a local output stays
@@ -76,8 +82,34 @@ async def collect(
             value = getattr(info, name)
             if value is not None:
                 item[name] = round(value, 3) if name == "duration" else value
-        items.append(item)
+        items.append(item | thumbnail)
     return items
+
+
+async def _store_thumbnail(
+    source: Path, info: MediaInfo, stem: str, storage: Storage, tmp: Path
+) -> dict[str, str]:
+    """Make and store the preview of `source` as `<stem>.thumb.webp`; its stored item fields,
+    or none when it cannot be made or stored (a result stands without a preview)."""
+    dest = tmp.with_name(f"{tmp.stem}.thumb.{THUMBNAIL_FORMAT}")
+    key = f"{stem}.thumb.{THUMBNAIL_FORMAT}"
+    try:
+        await _THUMBNAIL(source, info, dest)
+        await storage.put_file(key, dest, THUMBNAIL_CONTENT_TYPE)
+    except ThumbnailUnavailable as exc:
+        log.info("no thumbnail for %s: %s", stem, exc)
+        return {}
+    except Exception as exc:  # e.g. the store refused it: still not the result's failure
+        log.warning("no thumbnail for %s: %s: %s", stem, type(exc).__name__, exc)
+        return {}
+    finally:
+        dest.unlink(missing_ok=True)  # stored (linked or copied) or abandoned
+    return {"thumbnail_key": key, "thumbnail_content_type": THUMBNAIL_CONTENT_TYPE}
+
+
+def _thumbnail(source: Path, info: MediaInfo, dest: Path) -> None:
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    make_thumbnail(source, info.format, dest, duration=info.duration)
 
 
 def _measure_local(path: Path, index: int, max_bytes: int) -> MediaInfo:
@@ -130,3 +162,5 @@ async def _fetch(output: JobOutput, dest: Path, http: httpx.AsyncClient, max_byt
 # Concurrent steps' measurements share thread hops (a burst of finishing jobs is many of them).
 _MEASURE = ThreadBatcher.each(_measure)
 _MEASURE_LOCAL = ThreadBatcher.each(_measure_local)
+# Previews are CPU work: at most two threads at it, so a burst leaves cores for the rest.
+_THUMBNAIL = ThreadBatcher.each(_thumbnail, max_inflight=2)

@@ -34,6 +34,12 @@ def read_glb_document(fh: BinaryIO, size: int) -> dict[str, Any]:
     Reads at most the headers and the JSON chunk (capped at MAX_JSON_BYTES). Raises ValueError
     describing the first problem found.
     """
+    return read_glb(fh, size)[0]
+
+
+def read_glb(fh: BinaryIO, size: int) -> tuple[dict[str, Any], tuple[int, int] | None]:
+    """`read_glb_document`, and where the BIN chunk's data is in the file: (offset, length),
+    or None when there is no BIN chunk."""
     fh.seek(0)
     head = fh.read(HEADER.size)
     if len(head) < HEADER.size:
@@ -71,7 +77,7 @@ def read_glb_document(fh: BinaryIO, size: int) -> dict[str, Any]:
     except (ValueError, RecursionError) as exc:
         raise ValueError(f"GLB JSON chunk is not valid JSON: {exc}") from None
     _check_document(document, chunks)
-    return document
+    return document, next(((s, n) for kind, s, n in chunks[1:] if kind == CHUNK_BIN), None)
 
 
 def _check_document(document: Any, chunks: list[tuple[int, int, int]]) -> None:

@@ -19,18 +19,27 @@ class ResultLinks:
 
     def public(self, stored: str, task_id: str, base_url: str) -> list[dict[str, Any]]:
         """`stored` is the task's result column; `base_url` the URL the client called us on
-        (used for gateway-served files unless MEDIAGATE_PUBLIC_URL says otherwise)."""
+        (used for gateway-served files unless MEDIAGATE_PUBLIC_URL says otherwise). Items
+        stored with a preview get its `thumbnail_url` too."""
         items = orjson.loads(stored)
         out = []
         for index, item in enumerate(items):
-            suffix = f"-{index}" if len(items) > 1 else ""
-            url = self.storage.url(
-                item["key"],
-                filename=f"{task_id}{suffix}.{item['format']}",
-                content_type=item.get("content_type", "application/octet-stream"),
-                ttl_s=self.ttl_s,
-            )
-            if url.startswith("/"):
-                url = (self.public_url or base_url.rstrip("/")) + url
-            out.append({"url": url, **{k: item[k] for k in _PUBLIC_FIELDS if k in item}})
+            name = f"{task_id}-{index}" if len(items) > 1 else task_id
+            content_type = item.get("content_type", "application/octet-stream")
+            url = self._url(item["key"], f"{name}.{item['format']}", content_type, base_url)
+            public = {"url": url, **{k: item[k] for k in _PUBLIC_FIELDS if k in item}}
+            thumbnail = item.get("thumbnail_key")
+            if thumbnail:
+                content_type = item.get("thumbnail_content_type", "image/webp")
+                extension = content_type.rpartition("/")[2]
+                public["thumbnail_url"] = self._url(
+                    thumbnail, f"{name}-thumbnail.{extension}", content_type, base_url
+                )
+            out.append(public)
         return out
+
+    def _url(self, key: str, filename: str, content_type: str, base_url: str) -> str:
+        url = self.storage.url(key, filename=filename, content_type=content_type, ttl_s=self.ttl_s)
+        if url.startswith("/"):
+            url = (self.public_url or base_url.rstrip("/")) + url
+        return url
