@@ -366,3 +366,27 @@ def test_input_reference_upload(engine_live) -> None:
         "16:9",
         "720p",
     )
+
+
+def test_json_create_and_content_of_an_unfinished_video(engine_live) -> None:
+    key = _new_key(engine_live.url)
+    with httpx.Client(
+        base_url=engine_live.base_url, headers={"Authorization": f"Bearer {key}"}, timeout=30
+    ) as http:
+        made = http.post(
+            "/v1/videos",
+            json={"model": "local-video", "prompt": "json", "seconds": 8, "size": "320x180"},
+        )
+        assert made.status_code == 200, made.text
+        video = made.json()
+        assert (video["seconds"], video["size"], video["status"]) == ("8", "320x180", "queued")
+        early = http.get(f"/v1/videos/{video['id']}/content")
+        assert early.status_code == 404 and early.json()["error"]["code"] == "not_found"
+        broken = http.post(
+            "/v1/videos", content=b"{nope", headers={"content-type": "application/json"}
+        )
+        assert broken.status_code == 400 and broken.json()["error"]["param"] == "body"
+        unknown = http.post("/v1/videos", json={"model": "local-video", "prompt": "x", "fps": 3})
+        assert unknown.status_code == 400 and unknown.json()["error"]["param"] == "fps"
+        bad_order = http.get("/v1/videos", params={"order": "sideways"})
+        assert bad_order.status_code == 400 and bad_order.json()["error"]["param"] == "order"

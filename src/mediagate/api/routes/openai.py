@@ -33,6 +33,31 @@ from mediagate.tasks.service import validation_param
 
 router = APIRouter(prefix="/v1", tags=["openai"])
 
+_VIDEO_SCHEMA = CreateVideoRequest.model_json_schema()
+_VIDEO_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {"schema": _VIDEO_SCHEMA},
+            "multipart/form-data": {
+                "schema": {
+                    **_VIDEO_SCHEMA,
+                    "properties": {
+                        **_VIDEO_SCHEMA["properties"],
+                        "input_reference": {"type": "string", "format": "binary"},
+                    },
+                }
+            },
+        },
+    }
+}
+_IMAGES_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {"application/json": {"schema": ImageGenerationRequest.model_json_schema()}},
+    }
+}
+
 
 def _json(data: Any, status_code: int = 200, headers: dict[str, str] | None = None) -> Response:
     return Response(
@@ -73,7 +98,7 @@ def _sniff_image(data: bytes) -> str | None:
     return None
 
 
-@router.post("/videos")
+@router.post("/videos", openapi_extra=_VIDEO_BODY)
 async def create_video(
     request: Request, principal: Principal = Depends(require_principal)
 ) -> Response:
@@ -191,7 +216,7 @@ async def video_content(
     return RedirectResponse(url, status_code=302)
 
 
-@router.post("/images/generations")
+@router.post("/images/generations", openapi_extra=_IMAGES_BODY)
 async def generate_images(
     request: Request, principal: Principal = Depends(require_principal)
 ) -> Response:
