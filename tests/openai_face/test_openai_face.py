@@ -14,8 +14,10 @@ from pathlib import Path
 import av
 import httpx
 import openai
+import orjson
 import pytest
 from openai import OpenAI
+from sqlalchemy import select, update
 
 from helpers import serve_app
 from mediagate.accounts import service as accounts
@@ -24,6 +26,7 @@ from mediagate.billing import service as billing
 from mediagate.config import Settings
 from mediagate.db import Database
 from mediagate.db.migrate import upgrade
+from mediagate.db.tables import tasks
 from mediagate.db.urls import parse_database_url
 
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -45,6 +48,29 @@ def _new_key(url: str, *, test: bool = False, credits: int | None = None) -> str
             await db.close()
 
     return asyncio.run(make())
+
+
+def _strip_thumbnails(url: str, task_id: str) -> None:
+    async def strip() -> None:
+        db = Database(parse_database_url(url))
+        try:
+            async with db.write() as conn:
+                stored = (
+                    await conn.execute(select(tasks.c.result).where(tasks.c.id == task_id))
+                ).scalar_one()
+                items = [
+                    {k: v for k, v in item.items() if not k.startswith("thumbnail")}
+                    for item in orjson.loads(stored)
+                ]
+                await conn.execute(
+                    update(tasks)
+                    .where(tasks.c.id == task_id)
+                    .values(result=orjson.dumps(items).decode())
+                )
+        finally:
+            await db.close()
+
+    asyncio.run(strip())
 
 
 def _client(base_url: str, key: str) -> OpenAI:
@@ -109,12 +135,20 @@ def test_video_create_poll_download(engine_live, client: OpenAI) -> None:
         polled = http.get(f"/v1/videos/{video.id}")
         assert "openai-poll-after-ms" not in polled.headers  # final: nothing to poll for
 
-    # The thumbnail once stored results carry one; until then a 404 in OpenAI's shape.
-    try:
-        thumb = client.videos.download_content(video.id, variant="thumbnail").read()
-        assert thumb[:3] == b"\xff\xd8\xff" or thumb[:8] == PNG or thumb[:4] == b"RIFF"
-    except openai.NotFoundError as exc:
-        assert exc.body["type"] == "invalid_request_error"
+    # The thumbnail: the WebP preview the gateway stored beside the video.
+    raw = client.videos.with_raw_response.download_content(video.id, variant="thumbnail")
+    assert raw.headers["content-type"] == "image/webp"
+    from PIL import Image
+
+    with Image.open(io.BytesIO(raw.content)) as thumb:
+        assert thumb.format == "WEBP" and max(thumb.size) <= 320
+
+    # A result stored before previews existed has none: 404 in OpenAI's shape.
+    _strip_thumbnails(engine_live.url, video.id)
+    with pytest.raises(openai.NotFoundError) as missing:
+        client.videos.download_content(video.id, variant="thumbnail")
+    assert missing.value.body["type"] == "invalid_request_error"
+    assert client.videos.download_content(video.id).read() == data
 
 
 def test_unfinished_video_reads_suggest_a_poll_interval(engine_live, client: OpenAI) -> None:

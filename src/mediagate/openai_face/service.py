@@ -150,6 +150,7 @@ class StoredItem:
     content_type: str
     filename: str
     thumbnail_key: str | None
+    thumbnail_content_type: str | None
 
 
 async def stored_items(db: Database, secret: str, task_id: str) -> tuple[dict, list[StoredItem]]:
@@ -166,6 +167,7 @@ async def stored_items(db: Database, secret: str, task_id: str) -> tuple[dict, l
                     item.get("content_type", "application/octet-stream"),
                     f"{tid}{suffix}.{item['format']}",
                     item.get("thumbnail_key"),
+                    item.get("thumbnail_content_type"),
                 )
             )
         return []

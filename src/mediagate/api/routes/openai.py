@@ -196,7 +196,8 @@ async def video_content(
         filename, content_type = item.filename, item.content_type
     else:
         extension = PurePosixPath(key).suffix or ".webp"
-        filename, content_type = f"{video_id}-thumbnail{extension}", _media_type(None, key)
+        filename = f"{video_id}-thumbnail{extension}"
+        content_type = _media_type(item.thumbnail_content_type, key)
     if isinstance(storage, LocalStorage):
         found = await storage.stored_file(key)
         if found is None:
