@@ -424,3 +424,25 @@ def test_json_create_and_content_of_an_unfinished_video(engine_live) -> None:
         assert unknown.status_code == 400 and unknown.json()["error"]["param"] == "fps"
         bad_order = http.get("/v1/videos", params={"order": "sideways"})
         assert bad_order.status_code == 400 and bad_order.json()["error"]["param"] == "order"
+
+
+def test_sandbox_images_with_a_count_field_and_oversized_references(engine_live) -> None:
+    with _client(engine_live.base_url, _new_key(engine_live.url, test=True)) as sandbox:
+        made = sandbox.images.generate(
+            model="seedream-4-0", prompt="two foxes", n=2, response_format="b64_json"
+        )
+        assert len(made.data) == 2
+        assert all(
+            base64.b64decode(image.b64_json)[:3] in (PNG[:3], b"\xff\xd8\xff")
+            for image in made.data
+        )
+        with pytest.raises(openai.BadRequestError) as exc:
+            sandbox.images.generate(model="kling-v2-1-image", prompt="too many", n=10)
+        assert exc.value.body["param"] == "n"
+        with pytest.raises(openai.APIStatusError) as big:
+            sandbox.videos.create(
+                model="seedance-1-0-pro",
+                prompt="x",
+                input_reference=("ref.png", PNG + b"\0" * (10 * 1024 * 1024), "image/png"),
+            )
+        assert big.value.status_code == 413 and set(big.value.body) >= {"message", "type"}
