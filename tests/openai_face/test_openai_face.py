@@ -23,6 +23,7 @@ from helpers import serve_app
 from mediagate.accounts import service as accounts
 from mediagate.api import create_app
 from mediagate.billing import service as billing
+from mediagate.catalog import CATALOG
 from mediagate.config import Settings
 from mediagate.db import Database
 from mediagate.db.migrate import upgrade
@@ -446,3 +447,24 @@ def test_sandbox_images_with_a_count_field_and_oversized_references(engine_live)
                 input_reference=("ref.png", PNG + b"\0" * (10 * 1024 * 1024), "image/png"),
             )
         assert big.value.status_code == 413 and set(big.value.body) >= {"message", "type"}
+
+
+_REMOTE_VIDEO_MODELS = sorted(
+    spec.id for spec in CATALOG if spec.type == "video" and spec.provider != "local"
+)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("model", _REMOTE_VIDEO_MODELS)
+def test_a_sandbox_key_reaches_every_remote_video_model(engine_live, model) -> None:
+    """Each remote provider's video models through this face, on the simulator: created with
+    the model's defaults, completed, its video and thumbnail downloadable."""
+    with _client(engine_live.base_url, _new_key(engine_live.url, test=True)) as sandbox:
+        video = _poll(sandbox, sandbox.videos.create(model=model, prompt="a red fox").id)
+        assert video.status == "completed", video
+        assert video.model == model
+        content = sandbox.videos.download_content(video.id).read()
+        with av.open(io.BytesIO(content)) as container:
+            assert container.streams.video, model
+        thumbnail = sandbox.videos.download_content(video.id, variant="thumbnail").read()
+        assert thumbnail[:4] == b"RIFF" and thumbnail[8:12] == b"WEBP"
