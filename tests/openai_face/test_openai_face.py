@@ -468,3 +468,23 @@ def test_a_sandbox_key_reaches_every_remote_video_model(engine_live, model) -> N
             assert container.streams.video, model
         thumbnail = sandbox.videos.download_content(video.id, variant="thumbnail").read()
         assert thumbnail[:4] == b"RIFF" and thumbnail[8:12] == b"WEBP"
+
+
+_IMAGE_MODELS = sorted(spec.id for spec in CATALOG if spec.type == "image")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("model", _IMAGE_MODELS)
+def test_a_sandbox_key_generates_with_every_image_model(engine_live, model) -> None:
+    """`images.generate` with every image model of the catalog (remote ones on the simulator):
+    the images come back as URLs that download as images."""
+    from PIL import Image
+
+    with _client(engine_live.base_url, _new_key(engine_live.url, test=True)) as sandbox:
+        made = sandbox.images.generate(model=model, prompt="a red fox", response_format="url")
+        assert made.data, model
+        for image in made.data:
+            body = httpx.get(image.url, timeout=30)
+            assert body.status_code == 200, model
+            with Image.open(io.BytesIO(body.content)) as decoded:
+                assert decoded.size[0] > 0
