@@ -10,18 +10,18 @@ from mediagate.accounts import limits
 from mediagate.billing import money
 from mediagate.billing import service as billing
 from mediagate.billing.serialize import ledger_id
-from mediagate.cli.common import err, fail, load_settings, print_table, with_database
+from mediagate.cli.common import (
+    amount_arg,
+    err,
+    fail,
+    load_settings,
+    print_table,
+    with_database,
+)
 from mediagate.core.clock import iso_from_us
 from mediagate.engine.repository import MAX_SHARE
 
 app = typer.Typer(help="Accounts: credits, spend and fairness limits.", no_args_is_help=True)
-
-
-def _amount(text: str, what: str) -> int:
-    try:
-        return money.parse_amount(text)
-    except ValueError as exc:
-        raise fail(f"{what}: {exc}") from None
 
 
 @app.command("grant")
@@ -32,7 +32,7 @@ def grant(
 ) -> None:
     """Add credits to an account; from its first grant on, an account is prepaid (a task must
     be covered by its available credits)."""
-    micros = _amount(amount, "AMOUNT")
+    micros = amount_arg(amount, "AMOUNT")
     try:
         granted = with_database(
             load_settings(), lambda db: billing.grant(db, account, micros, note)

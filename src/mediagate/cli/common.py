@@ -25,6 +25,17 @@ def fail(message: str, code: int = 1) -> typer.Exit:
     return typer.Exit(code)
 
 
+def amount_arg(text: str, what: str) -> int:
+    """An amount from the command line (`25`, `12.50`) in micros; a clean failure naming
+    `what` otherwise."""
+    from mediagate.billing.money import parse_amount
+
+    try:
+        return parse_amount(text)
+    except ValueError as exc:
+        raise fail(f"{what}: {exc}") from None
+
+
 def print_table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> None:
     """Rows on standard output: a table on a terminal, tab-separated lines (header first) when
     piped. Cells are shown as text (no markup), tabs and line breaks made spaces."""

@@ -8,7 +8,7 @@ import typer
 
 from mediagate.accounts import service
 from mediagate.billing import money
-from mediagate.cli.common import err, fail, load_settings, print_table, with_database
+from mediagate.cli.common import amount_arg, err, fail, load_settings, print_table, with_database
 from mediagate.core.clock import iso_from_us
 
 app = typer.Typer(help="API keys.", no_args_is_help=True)
@@ -25,7 +25,7 @@ def create(
 ) -> None:
     """Create a key; the key alone is printed on the last line of standard output."""
     settings = load_settings()
-    limit = _limit(spend_limit) if spend_limit is not None else None
+    limit = amount_arg(spend_limit, "spend limit") if spend_limit is not None else None
     try:
         created = with_database(
             settings,
@@ -77,13 +77,6 @@ def revoke(
     err.print(f"revoked {row.prefix}… of account {row.account_name!r}", highlight=False)
 
 
-def _limit(text: str) -> int:
-    try:
-        return money.parse_amount(text)
-    except ValueError as exc:
-        raise fail(f"spend limit: {exc}") from None
-
-
 @app.command("set-limit")
 def set_limit(
     key_prefix: Annotated[str, typer.Argument(help="The key, or its first characters.")],
@@ -91,7 +84,7 @@ def set_limit(
 ) -> None:
     """Set or clear a key's monthly spend limit: a task the rest of the month's limit cannot
     cover is refused (402), like one the account's credits cannot."""
-    limit = None if amount.strip().lower() == "none" else _limit(amount)
+    limit = None if amount.strip().lower() == "none" else amount_arg(amount, "spend limit")
     try:
         key, committed = with_database(
             load_settings(), lambda db: service.set_spend_limit(db, key_prefix, limit)
