@@ -5,6 +5,7 @@ tasks as `/api/v1`; errors in OpenAI's shape (`openai_face.errors`, picked by pa
 from __future__ import annotations
 
 import base64
+import io
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -20,6 +21,7 @@ from mediagate.api.body import parse_json
 from mediagate.api.links import linker_for
 from mediagate.api.routes.files import StoredFileResponse, _media_type
 from mediagate.core.errors import InvalidParameter, PayloadTooLarge
+from mediagate.media.sniff import sniff
 from mediagate.openai_face import service
 from mediagate.openai_face.schemas import (
     INPUT_REFERENCE_MAX_BYTES,
@@ -88,14 +90,12 @@ async def _input_reference(upload: Any) -> str:
     return f"data:{sniffed};base64,{base64.b64encode(data).decode('ascii')}"
 
 
+_IMAGE_TYPES = {"png": "image/png", "jpg": "image/jpeg", "webp": "image/webp"}
+
+
 def _sniff_image(data: bytes) -> str | None:
-    if data.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "image/png"
-    if data.startswith(b"\xff\xd8\xff"):
-        return "image/jpeg"
-    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return "image/webp"
-    return None
+    """The image's media type by its leading bytes (the project's sniffer), or None."""
+    return _IMAGE_TYPES.get(sniff(io.BytesIO(data)) or "")
 
 
 @router.post("/videos", openapi_extra=_VIDEO_BODY)
