@@ -53,8 +53,10 @@ def gateway_settings(sim: SimServer, data_dir: Path, database_url: str, **extra:
         workers=16,
         lease_seconds=5,
         idle_poll_seconds=0.2,
-        max_attempts=3,
-        provider_timeout_seconds=1.5,
+        # A storm is a run of 2 refusals: 4 tries leave one for a slow answer on a loaded
+        # machine (a CI run once failed a storm on a third error at 3 tries).
+        max_attempts=4,
+        provider_timeout_seconds=2.5,
         **values,
     )
 
