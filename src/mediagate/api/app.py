@@ -9,9 +9,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 
 from mediagate import __version__
-from mediagate.api import errors
+from mediagate.api import errors, openapi
 from mediagate.api.fastpath import FastTaskReads
 from mediagate.api.limits import BodySizeLimit
 from mediagate.api.ratelimit import RateLimiter
@@ -82,15 +83,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await storage.aclose()
             await db.close()
 
-    app = FastAPI(
+    # The docs pages (`/docs`, `/redoc`) load their assets from this server, not a CDN.
+    app = FastAPIOffline(
         title="mediagate",
         version=__version__,
         description="Self-hosted gateway for asynchronous generative-media tasks.",
         lifespan=lifespan,
+        # operationId = the route function's name (OpenAPI links name them).
+        generate_unique_id_function=lambda route: route.name,
     )
     app.state.settings = settings
     app.state.rate_limiter = limiter = RateLimiter.from_settings(settings)
     errors.install(app)
+    openapi.install(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     # Outermost of ours: the hot read skips everything else.
     app.add_middleware(FastTaskReads, limiter=limiter)

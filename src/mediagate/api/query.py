@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from starlette.datastructures import QueryParams
 
+from mediagate.api.docs import query
 from mediagate.core.clock import parse_iso
 from mediagate.core.errors import InvalidParameter
 from mediagate.tasks import statuses
@@ -77,4 +78,31 @@ def list_params(params: QueryParams) -> ListParams:
 
 
 def cursor_param(params: QueryParams) -> str | None:
-    return _text(params, "cursor", 200)
+    return _text(params, "cursor", CURSOR_MAX)
+
+
+CURSOR_MAX = 200
+_DATE = {"type": "string", "format": "date-time"}
+LIMIT_DOC = query(
+    "limit",
+    {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT},
+    "Items per page.",
+)
+CURSOR_DOC = query(
+    "cursor",
+    {"type": "string", "minLength": 1, "maxLength": CURSOR_MAX},
+    "`pagination.cursor` of the previous page.",
+)
+START_DATE_DOC = query("startDate", _DATE, "Created at or after (ISO 8601).")
+END_DATE_DOC = query("endDate", _DATE, "Created before (ISO 8601).")
+#: What `list_params` reads.
+LIST_PARAMETERS = (
+    query("status", {"type": "string", "enum": list(statuses.ALL)}, "Only tasks in this status."),
+    query("provider", {"type": "string", "minLength": 1, "maxLength": 40}, "Only this provider."),
+    query("modelId", {"type": "string", "minLength": 1, "maxLength": 100}, "Only this model."),
+    START_DATE_DOC,
+    END_DATE_DOC,
+    query("search", {"type": "string", "minLength": 1, "maxLength": 64}, "A task id prefix."),
+    LIMIT_DOC,
+    CURSOR_DOC,
+)

@@ -28,3 +28,50 @@ class ImageGenerationRequest(BaseModel):
     size: str | None = None
     response_format: Literal["url", "b64_json"] = "url"
     user: str | None = None
+
+
+# Answers, as OpenAI's API shapes them (for the OpenAPI document; built by `serialize`).
+
+
+class VideoError(BaseModel):
+    code: str
+    message: str
+
+
+class Video(BaseModel):
+    id: str
+    object: Literal["video"]
+    model: str
+    status: Literal["queued", "in_progress", "completed", "failed"]
+    progress: int = Field(ge=0, le=100)
+    created_at: int
+    completed_at: int | None
+    expires_at: int | None
+    seconds: str | None
+    size: str | None
+    prompt: str | None
+    error: VideoError | None
+
+
+class VideoList(BaseModel):
+    object: Literal["list"]
+    data: list[Video]
+    first_id: str | None
+    last_id: str | None
+    has_more: bool
+
+
+class VideoDeleted(BaseModel):
+    id: str
+    object: Literal["video.deleted"]
+    deleted: Literal[True]
+
+
+class GeneratedImage(BaseModel):
+    url: str | None = None
+    b64_json: str | None = None
+
+
+class ImagesResponse(BaseModel):
+    created: int
+    data: list[GeneratedImage]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Literal
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr, field_validator
@@ -84,3 +85,38 @@ class UpdateWebhookRequest(BaseModel):
     @classmethod
     def _events(cls, value: list[str] | None) -> list[str] | None:
         return None if value is None else check_events(value)
+
+
+# Answers (for the OpenAPI document; built by `webhooks.serialize`).
+
+
+class WebhookEndpoint(BaseModel):
+    id: str = Field(pattern=r"^wh_[A-Za-z0-9_-]+$")
+    url: str
+    events: list[str]
+    description: str | None
+    disabled: bool
+    secret: str = Field(description="Signs deliveries (Standard Webhooks): `whsec_...`.")
+    created_at: str = Field(json_schema_extra={"format": "date-time"})
+
+
+class WebhookDelivery(BaseModel):
+    id: str = Field(pattern=r"^dlv_[0-9a-f]{16}$")
+    event_id: str
+    event_type: str
+    status: Literal["pending", "succeeded", "failed"]
+    attempts: int = Field(ge=0)
+    response_status: int | None
+    error: str | None
+    duration_ms: int | None
+    created_at: str = Field(json_schema_extra={"format": "date-time"})
+    next_attempt_at: str | None = Field(json_schema_extra={"format": "date-time"})
+
+
+class WebhookSecret(BaseModel):
+    secret: str
+
+
+class WebhookDeleted(BaseModel):
+    id: str
+    deleted: Literal[True]

@@ -8,9 +8,20 @@ from starlette.responses import Response
 from mediagate.accounts.repository import Principal
 from mediagate.api import responses
 from mediagate.api.auth import require_principal
+from mediagate.api.docs import parameters, query
 from mediagate.api.docs import responses as documented
-from mediagate.api.query import cursor_param, date_param, limit_param
+from mediagate.api.query import (
+    CURSOR_DOC,
+    END_DATE_DOC,
+    LIMIT_DOC,
+    START_DATE_DOC,
+    cursor_param,
+    date_param,
+    limit_param,
+)
 from mediagate.billing import service
+from mediagate.billing.repository import USAGE_GROUPS
+from mediagate.billing.schemas import Account, LedgerEntry, UsageGroup
 from mediagate.core.errors import InvalidParameter
 
 router = APIRouter(prefix="/api/v1", tags=["credits"])
@@ -40,7 +51,9 @@ _USAGE = [
 
 @router.get(
     "/account",
-    responses=documented(200, "The caller's account: billing mode and credits.", _ACCOUNT, {}),
+    responses=documented(
+        200, "The caller's account: billing mode and credits.", _ACCOUNT, {}, model=Account
+    ),
 )
 async def get_account(
     request: Request, principal: Principal = Depends(require_principal)
@@ -52,11 +65,13 @@ async def get_account(
 
 @router.get(
     "/account/ledger",
+    openapi_extra=parameters(LIMIT_DOC, CURSOR_DOC),
     responses=documented(
         200,
         "Ledger entries, newest first.",
         [_ENTRY],
         {400: "A bad `limit` or `cursor` (`INVALID_PARAMETER`)."},
+        model=LedgerEntry,
         listing=True,
     ),
 )
@@ -84,6 +99,16 @@ async def get_ledger(
         "Usage per group.",
         _USAGE,
         {400: "A bad `startDate`, `endDate` or `groupBy` (`INVALID_PARAMETER`)."},
+        model=list[UsageGroup],
+    ),
+    openapi_extra=parameters(
+        START_DATE_DOC,
+        END_DATE_DOC,
+        query(
+            "groupBy",
+            {"type": "string", "enum": list(USAGE_GROUPS), "default": "day"},
+            "Group by UTC day of creation, model, provider or key.",
+        ),
     ),
 )
 async def get_usage(

@@ -26,6 +26,7 @@ from mediagate.api.query import DEFAULT_LIMIT, MAX_LIMIT, limit_param
 from mediagate.events import ids, service
 from mediagate.events.ids import Position
 from mediagate.events.repository import Row
+from mediagate.events.schemas import Event
 from mediagate.events.serialize import event_object
 from mediagate.tasks.serialize import Linker
 
@@ -58,9 +59,9 @@ _SSE_EXAMPLE = (
 _BAD_POSITION = "A bad `after`, `Last-Event-ID` or `types` (`INVALID_PARAMETER`, naming it)."
 _NO_TASK = "No such task in the key's account and mode (`TASK_NOT_FOUND`)."
 _TIMELINE_DOC = docs.responses(200, "The task's events, oldest first.", [_EVENT_EXAMPLE],
-                               {404: _NO_TASK})  # fmt: skip
+                               {404: _NO_TASK}, model=list[Event])  # fmt: skip
 _PAGE_DOC = docs.responses(200, "Events after `after`, oldest first.", [_EVENT_EXAMPLE],
-                           {400: _BAD_POSITION}, listing=True)  # fmt: skip
+                           {400: _BAD_POSITION}, listing=True, model=Event)  # fmt: skip
 _TASK_STREAM_DOC = docs.responses(
     200, "Server-Sent Events; the stream ends after the task's final event.", _SSE_EXAMPLE,
     {400: _BAD_POSITION, 404: _NO_TASK}, media_type="text/event-stream",

@@ -71,7 +71,23 @@ def _media_type(signed: str | None, key: str) -> str:
     return guess_type(key)[0] or "application/octet-stream"
 
 
-@router.api_route("/files/{key:path}", methods=["GET", "HEAD"], include_in_schema=False)
+@router.head("/files/{key:path}", include_in_schema=False)
+@router.get(
+    "/files/{key:path}",
+    responses={
+        200: {
+            "description": "The file (a `Range` answers 206 with the part).",
+            "content": {"application/octet-stream": {"schema": {"type": "string"}}},
+        },
+        206: {"description": "The requested range(s) of the file."},
+        403: {"description": "A missing, tampered or expired signature (`FORBIDDEN`)."},
+        404: {
+            "description": "The file is gone (retention), or this gateway stores files "
+            "elsewhere (`NOT_FOUND`)."
+        },
+        416: {"description": "The range starts past the end (`RANGE_NOT_SATISFIABLE`)."},
+    },
+)
 async def download(key: str, request: Request) -> Response:
     storage = getattr(request.app.state, "storage", None)
     if not isinstance(storage, LocalStorage):

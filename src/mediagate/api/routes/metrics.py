@@ -11,7 +11,16 @@ from mediagate import metrics
 router = APIRouter(tags=["health"])
 
 
-@router.get("/metrics")
+@router.get(
+    "/metrics",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "Prometheus text exposition format.",
+            "content": {CONTENT_TYPE_LATEST.split(";")[0]: {"schema": {"type": "string"}}},
+        }
+    },
+)
 async def prometheus(request: Request) -> Response:
     body = await metrics.render(request.app.state.db)
     return Response(body, media_type=CONTENT_TYPE_LATEST)

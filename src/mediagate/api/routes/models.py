@@ -6,16 +6,45 @@ from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
 from mediagate.accounts.repository import Principal
-from mediagate.api import responses
+from mediagate.api import docs, responses
 from mediagate.api.auth import require_principal
 from mediagate.catalog import CATALOG
+from mediagate.catalog.schemas import ModelInfo
 from mediagate.catalog.spec import TASK_TYPES
 from mediagate.core.errors import InvalidParameter
 
 router = APIRouter(prefix="/api/v1", tags=["models"])
 
 
-@router.get("/models")
+_EXAMPLE = {
+    "id": "viduq3-turbo",
+    "type": "video",
+    "provider": "vidu",
+    "description": "Vidu Q3 turbo: text or image to video.",
+    "input_schema": {"type": "object", "properties": {"prompt": {"type": "string"}}},
+    "price": {"amount": 0.05, "unit": "second", "currency": "USD"},
+    "default_timeout_s": 900,
+    "fallbacks": [],
+    "available": True,
+    "unavailable_reason": None,
+}
+
+
+@router.get(
+    "/models",
+    openapi_extra=docs.parameters(
+        docs.query("type", {"type": "string", "enum": list(TASK_TYPES)}, "Only this task type."),
+        docs.query("provider", {"type": "string"}, "Only this provider's models."),
+    ),
+    responses=docs.responses(
+        200,
+        "The models, all on one page.",
+        [_EXAMPLE],
+        {400: "A bad `type` (`INVALID_PARAMETER`)."},
+        model=ModelInfo,
+        listing=True,
+    ),
+)
 async def list_models(
     request: Request, principal: Principal = Depends(require_principal)
 ) -> Response:

@@ -16,6 +16,7 @@ from starlette.datastructures import UploadFile
 from starlette.responses import RedirectResponse, Response
 
 from mediagate.accounts.repository import Principal
+from mediagate.api import docs
 from mediagate.api.auth import bearer_secret, require_principal
 from mediagate.api.body import parse_json
 from mediagate.api.links import linker_for
@@ -27,6 +28,10 @@ from mediagate.openai_face.schemas import (
     INPUT_REFERENCE_MAX_BYTES,
     CreateVideoRequest,
     ImageGenerationRequest,
+    ImagesResponse,
+    Video,
+    VideoDeleted,
+    VideoList,
 )
 from mediagate.openai_face.serialize import POLL_AFTER_MS
 from mediagate.storage.disposition import content_disposition
@@ -59,6 +64,37 @@ _IMAGES_BODY = {
         "content": {"application/json": {"schema": ImageGenerationRequest.model_json_schema()}},
     }
 }
+
+
+_VIDEO_EXAMPLE = {
+    "id": "task_V1StGXR8Z5jdHi6BmyT2",
+    "object": "video",
+    "model": "sora-2",
+    "status": "in_progress",
+    "progress": 40,
+    "created_at": 1764583200,
+    "completed_at": None,
+    "expires_at": None,
+    "seconds": "4",
+    "size": "1280x720",
+    "prompt": "a fox in the snow",
+    "error": None,
+}
+_BAD = "A bad parameter, named in `param`."
+_NO_VIDEO = "No such video in the key's account and mode."
+_PAYMENT = "The account's credits or the key's spend limit do not cover the task."
+_VIDEO_LINKS = {
+    name: {"operationId": operation, "parameters": {"video_id": "$response.body#/id"}}
+    for name, operation in (
+        ("GetVideo", "get_video"),
+        ("DeleteVideo", "delete_video"),
+        ("VideoContent", "video_content"),
+    )
+}
+
+
+def _doc(description: str, example: Any, model: Any, errors: dict[int, str], **kw: Any) -> dict:
+    return docs.responses(200, description, example, errors, model=model, envelope=False, **kw)
 
 
 def _json(data: Any, status_code: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -98,7 +134,17 @@ def _sniff_image(data: bytes) -> str | None:
     return _IMAGE_TYPES.get(sniff(io.BytesIO(data)) or "")
 
 
-@router.post("/videos", openapi_extra=_VIDEO_BODY)
+@router.post(
+    "/videos",
+    openapi_extra=_VIDEO_BODY,
+    responses=_doc(
+        "The video, `queued`.",
+        {**_VIDEO_EXAMPLE, "status": "queued", "progress": 0},
+        Video,
+        {400: _BAD, 402: _PAYMENT, 409: "The `Idempotency-Key` was used with another body."},
+        links=_VIDEO_LINKS,
+    ),
+)
 async def create_video(
     request: Request, principal: Principal = Depends(require_principal)
 ) -> Response:
@@ -133,7 +179,16 @@ async def create_video(
     return _json(video, headers=_video_headers(video))
 
 
-@router.get("/videos")
+@router.get(
+    "/videos",
+    responses=_doc(
+        "A page of videos.",
+        {"object": "list", "data": [_VIDEO_EXAMPLE], "first_id": _VIDEO_EXAMPLE["id"],
+         "last_id": _VIDEO_EXAMPLE["id"], "has_more": False},
+        VideoList,
+        {400: _BAD},
+    ),
+)  # fmt: skip
 async def list_videos(
     request: Request,
     after: str | None = None,
@@ -153,7 +208,9 @@ async def list_videos(
     return _json(page)
 
 
-@router.get("/videos/{video_id}")
+@router.get(
+    "/videos/{video_id}", responses=_doc("The video.", _VIDEO_EXAMPLE, Video, {404: _NO_VIDEO})
+)
 async def get_video(
     request: Request, video_id: str, _principal: Principal = Depends(require_principal)
 ) -> Response:
@@ -163,7 +220,15 @@ async def get_video(
     return _json(video, headers=_video_headers(video))
 
 
-@router.delete("/videos/{video_id}")
+@router.delete(
+    "/videos/{video_id}",
+    responses=_doc(
+        "Deleted.",
+        {"id": _VIDEO_EXAMPLE["id"], "object": "video.deleted", "deleted": True},
+        VideoDeleted,
+        {404: _NO_VIDEO},
+    ),
+)
 async def delete_video(
     request: Request, video_id: str, principal: Principal = Depends(require_principal)
 ) -> Response:
@@ -179,7 +244,21 @@ async def delete_video(
     return _json(answer)
 
 
-@router.get("/videos/{video_id}/content")
+@router.get(
+    "/videos/{video_id}/content",
+    responses={
+        200: {
+            "description": "The video's (or thumbnail's) bytes; `Range` answers 206.",
+            "content": {"video/mp4": {"schema": {"type": "string"}}},
+        },
+        206: {"description": "The requested range."},
+        302: {"description": "A presigned URL of the object store holding the file."},
+        400: {"description": _BAD},
+        401: {"description": docs.UNAUTHORIZED},
+        404: {"description": "No such video, or it has no such file (not finished, expired)."},
+        416: {"description": "The range starts past the end."},
+    },
+)
 async def video_content(
     request: Request,
     video_id: str,
@@ -217,7 +296,21 @@ async def video_content(
     return RedirectResponse(url, status_code=302)
 
 
-@router.post("/images/generations", openapi_extra=_IMAGES_BODY)
+@router.post(
+    "/images/generations",
+    openapi_extra=_IMAGES_BODY,
+    responses=_doc(
+        "The images, once every task succeeded.",
+        {"created": 1764583200, "data": [{"url": "https://gateway.example/files/..."}]},
+        ImagesResponse,
+        {
+            400: _BAD,
+            402: _PAYMENT,
+            500: "A task failed (`GENERATION_FAILED`); the message names it.",
+            504: "The images were not ready in time; the message names the tasks to follow.",
+        },
+    ),
+)
 async def generate_images(
     request: Request, principal: Principal = Depends(require_principal)
 ) -> Response:

@@ -18,20 +18,33 @@ from mediagate.api.auth import require_principal
 from mediagate.api.body import parse_json
 from mediagate.api.query import DEFAULT_LIMIT, MAX_LIMIT, limit_param
 from mediagate.webhooks import service
-from mediagate.webhooks.schemas import CreateWebhookRequest, UpdateWebhookRequest
+from mediagate.webhooks.schemas import (
+    CreateWebhookRequest,
+    UpdateWebhookRequest,
+    WebhookDeleted,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookSecret,
+)
 
 router = APIRouter(prefix="/api/v1", tags=["webhooks"])
 
 _ENDPOINT_EXAMPLE = {
     "id": "wh_3kTMd9Qv7bX2pLr8sYc1aFgH",
     "url": "https://example.com/hooks/mediagate",
-    "events": ["task.queued", "task.running", "task.succeeded", "task.failed",
-               "task.cancelled", "task.expired"],
+    "events": [
+        "task.queued",
+        "task.running",
+        "task.succeeded",
+        "task.failed",
+        "task.cancelled",
+        "task.expired",
+    ],
     "description": "production receiver",
     "disabled": False,
     "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
     "created_at": "2026-12-01T10:00:00Z",
-}  # fmt: skip
+}
 _DELIVERY_EXAMPLE = {
     "id": "dlv_000000000000002a",
     "event_id": "evt_00000000000003e80000000000000091",
@@ -57,10 +70,38 @@ RECEIVER_ID = Path(
 DELIVERY_ID = Path(description="The delivery's id, `dlv_...`, from the delivery log.")
 
 
-def _doc(status: int, description: str, data: Any, *errors: int, listing: bool = False) -> dict:
+def _doc(
+    status: int,
+    description: str,
+    data: Any,
+    *errors: int,
+    model: Any,
+    listing: bool = False,
+    links: dict[str, Any] | None = None,
+) -> dict:
     return docs.responses(
-        status, description, data, {code: _ERRORS[code] for code in errors}, listing=listing
+        status,
+        description,
+        data,
+        {code: _ERRORS[code] for code in errors},
+        model=model,
+        listing=listing,
+        links=links,
     )
+
+
+#: From an endpoint to what can be done with it (OpenAPI links).
+_ENDPOINT_LINKS = {
+    name: {"operationId": operation, "parameters": {"webhook_id": "$response.body#/data/id"}}
+    for name, operation in (
+        ("GetWebhook", "get_webhook"),
+        ("UpdateWebhook", "update_webhook"),
+        ("DeleteWebhook", "delete_webhook"),
+        ("RotateSecret", "rotate_secret"),
+        ("TestWebhook", "test_webhook"),
+        ("ListDeliveries", "list_deliveries"),
+    )
+}
 
 
 def _body_doc(model: type[BaseModel]) -> dict:
@@ -81,7 +122,14 @@ def _allow_private(request: Request) -> bool:
     status_code=201,
     summary="Create a webhook endpoint",
     openapi_extra=_body_doc(CreateWebhookRequest),
-    responses=_doc(201, "The endpoint, with its signing secret.", _ENDPOINT_EXAMPLE, 400),
+    responses=_doc(
+        201,
+        "The endpoint, with its signing secret.",
+        _ENDPOINT_EXAMPLE,
+        400,
+        model=WebhookEndpoint,
+        links=_ENDPOINT_LINKS,
+    ),
 )
 async def create_webhook(
     request: Request, principal: Principal = Depends(require_principal)
@@ -100,7 +148,13 @@ async def create_webhook(
 @router.get(
     "/webhooks",
     summary="List webhook endpoints",
-    responses=_doc(200, "The endpoints, newest first.", [_ENDPOINT_EXAMPLE], listing=True),
+    responses=_doc(
+        200,
+        "The endpoints, newest first.",
+        [_ENDPOINT_EXAMPLE],
+        model=WebhookEndpoint,
+        listing=True,
+    ),
 )
 async def list_webhooks(
     request: Request, principal: Principal = Depends(require_principal)
@@ -114,7 +168,9 @@ async def list_webhooks(
 @router.get(
     "/webhooks/default/secret",
     summary="Get the account's default webhook secret",
-    responses=_doc(200, "The secret.", {"secret": _ENDPOINT_EXAMPLE["secret"]}),
+    responses=_doc(
+        200, "The secret.", {"secret": _ENDPOINT_EXAMPLE["secret"]}, model=WebhookSecret
+    ),
 )
 async def default_secret(
     request: Request, principal: Principal = Depends(require_principal)
@@ -127,7 +183,7 @@ async def default_secret(
 @router.get(
     "/webhooks/{webhook_id}",
     summary="Get a webhook endpoint",
-    responses=_doc(200, "The endpoint.", _ENDPOINT_EXAMPLE, 404),
+    responses=_doc(200, "The endpoint.", _ENDPOINT_EXAMPLE, 404, model=WebhookEndpoint),
 )
 async def get_webhook(
     request: Request,
@@ -142,7 +198,9 @@ async def get_webhook(
     "/webhooks/{webhook_id}",
     summary="Update a webhook endpoint",
     openapi_extra=_body_doc(UpdateWebhookRequest),
-    responses=_doc(200, "The endpoint as updated.", _ENDPOINT_EXAMPLE, 400, 404),
+    responses=_doc(
+        200, "The endpoint as updated.", _ENDPOINT_EXAMPLE, 400, 404, model=WebhookEndpoint
+    ),
 )
 async def update_webhook(
     request: Request,
@@ -162,7 +220,9 @@ async def update_webhook(
 @router.delete(
     "/webhooks/{webhook_id}",
     summary="Delete a webhook endpoint",
-    responses=_doc(200, "Deleted.", {"id": _ENDPOINT_EXAMPLE["id"], "deleted": True}, 404),
+    responses=_doc(
+        200, "Deleted.", {"id": _ENDPOINT_EXAMPLE["id"], "deleted": True}, 404, model=WebhookDeleted
+    ),
 )
 async def delete_webhook(
     request: Request,
@@ -177,7 +237,9 @@ async def delete_webhook(
 @router.post(
     "/webhooks/{webhook_id}/rotate-secret",
     summary="Rotate a webhook endpoint's secret",
-    responses=_doc(200, "The endpoint with its new secret.", _ENDPOINT_EXAMPLE, 404),
+    responses=_doc(
+        200, "The endpoint with its new secret.", _ENDPOINT_EXAMPLE, 404, model=WebhookEndpoint
+    ),
 )
 async def rotate_secret(
     request: Request,
@@ -199,6 +261,7 @@ async def rotate_secret(
         "The delivery, pending.",
         {**_DELIVERY_EXAMPLE, "event_type": "webhook.test", "attempts": 0},
         404,
+        model=WebhookDelivery,
     ),
 )
 async def test_webhook(
@@ -215,7 +278,15 @@ async def test_webhook(
 @router.get(
     "/webhooks/{webhook_id}/deliveries",
     summary="List an endpoint's deliveries",
-    responses=_doc(200, "Deliveries, newest first.", [_DELIVERY_EXAMPLE], 400, 404, listing=True),
+    responses=_doc(
+        200,
+        "Deliveries, newest first.",
+        [_DELIVERY_EXAMPLE],
+        400,
+        404,
+        model=WebhookDelivery,
+        listing=True,
+    ),
 )
 async def list_deliveries(
     request: Request,
@@ -244,7 +315,13 @@ async def list_deliveries(
     "/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver",
     status_code=202,
     summary="Deliver an event again",
-    responses=_doc(202, "The new delivery, pending.", {**_DELIVERY_EXAMPLE, "attempts": 0}, 404),
+    responses=_doc(
+        202,
+        "The new delivery, pending.",
+        {**_DELIVERY_EXAMPLE, "attempts": 0},
+        404,
+        model=WebhookDelivery,
+    ),
 )
 async def redeliver(
     request: Request,
