@@ -62,7 +62,7 @@ def responses(
             example["pagination"] = PAGINATION_EXAMPLE
         content: dict[str, Any] = {media_type: {"example": example}}
     else:
-        content = {media_type: {"example": data}}
+        content = {media_type: {"schema": {"type": "string"}, "example": data}}
     success: dict[str, Any] = {"description": description, "content": content}
     if model is not None:
         success["model"] = (Page[model] if listing else Ok[model]) if envelope else model

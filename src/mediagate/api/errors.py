@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import Match
 
 from mediagate.api import responses
 from mediagate.core.errors import InvalidParameter, ServiceError
@@ -67,7 +68,20 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     if exc.status_code == 404:
         error.message = "no such endpoint; see /docs for the API"
     error.headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        error.headers["Allow"] = _allowed_methods(request)
     return _render(request, error)
+
+
+def _allowed_methods(request: Request) -> str:
+    """Every method some route takes at this path (Starlette's 405 names only the first
+    route's, and several routes may share a path: `GET` and `POST /v1/videos`)."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        match, _ = route.matches(request.scope)
+        if match != Match.NONE:
+            methods |= getattr(route, "methods", None) or set()
+    return ", ".join(sorted(methods))
 
 
 async def _unexpected(request: Request, exc: Exception) -> Response:

@@ -74,6 +74,7 @@ def _media_type(signed: str | None, key: str) -> str:
 @router.head("/files/{key:path}", include_in_schema=False)
 @router.get(
     "/files/{key:path}",
+    response_class=Response,
     responses={
         200: {
             "description": "The file (a `Range` answers 206 with the part).",

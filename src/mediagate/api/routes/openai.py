@@ -246,6 +246,7 @@ async def delete_video(
 
 @router.get(
     "/videos/{video_id}/content",
+    response_class=Response,
     responses={
         200: {
             "description": "The video's (or thumbnail's) bytes; `Range` answers 206.",
