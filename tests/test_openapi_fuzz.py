@@ -23,6 +23,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+
 from conftest import BACKENDS, _create_postgres_database, _drop_postgres_database
 from helpers import cli_env, free_port, run_cli
 
