@@ -1,3 +1,3 @@
-from mediagate.cli.main import app
+from mediagate.cli.main import main
 
-app()
+main()

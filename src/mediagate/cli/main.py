@@ -40,3 +40,20 @@ app.add_typer(events.app, name="events")
 app.add_typer(webhooks.app, name="webhooks")
 app.command("usage")(usage.usage)
 app.command("account")(usage.account)
+
+
+def main() -> None:
+    """The `mediagate` command: a known start-up problem (no database, an unwritable data
+    directory) is one line on standard error and exit status 1, not a traceback."""
+    from mediagate.cli.problems import explain
+
+    try:
+        app()
+    except Exception as exc:
+        message = explain(exc)
+        if message is None:
+            raise
+        from mediagate.cli.common import fail
+
+        fail(message)
+        raise SystemExit(1) from None
