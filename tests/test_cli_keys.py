@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import secrets
+import subprocess
+import sys
 
 import pytest
 
@@ -101,3 +103,27 @@ def test_an_unusable_database_url_is_a_clear_error(tmp_path):
 def test_a_bad_setting_is_named(tmp_path):
     env = cli_env(port="eighty", data_dir=str(tmp_path))
     assert_clean_failure(run_cli("serve", env=env), "MEDIAGATE_PORT")
+
+
+def test_a_key_made_from_another_directory_says_which_database_it_is_in(tmp_path):
+    """Run where no database is yet (another directory than the server's): the key is made,
+    and the command says it made a new database, and where, so the user can tell why the
+    server rejects the key."""
+    env = cli_env()
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    first = subprocess.run(
+        [sys.executable, "-m", "mediagate", "keys", "create", "--account", "a"],
+        env=env, cwd=elsewhere, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert first.returncode == 0, first.stderr
+    made = elsewhere / ".mediagate" / "mediagate.db"
+    assert made.exists()
+    assert "new, empty database" in first.stderr and str(made) in first.stderr
+    second = subprocess.run(
+        [sys.executable, "-m", "mediagate", "keys", "create", "--account", "b"],
+        env=env, cwd=elsewhere, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert second.returncode == 0, second.stderr
+    assert "new, empty database" not in second.stderr
+    assert str(made) in second.stderr  # where the key is, every time

@@ -67,9 +67,19 @@ def load_settings() -> Settings:
 
 
 def with_database(settings: Settings, work: Callable[[Database], Awaitable[T]]) -> T:
-    """Run `work` against the configured database, schema brought up to date first."""
+    """Run `work` against the configured database, schema brought up to date first. A SQLite
+    database made just now is said on standard error: a command run from another directory
+    than the server's reaches another database (its keys unknown to the server)."""
     from mediagate.db.migrate import upgrade
 
+    path = settings.database.sqlite_path
+    if path is not None and not path.exists():
+        err.print(
+            f"[yellow]note:[/yellow] made a new, empty database at {path}; a server started "
+            "elsewhere uses its own (set MEDIAGATE_DATA_DIR or MEDIAGATE_DATABASE_URL to share "
+            "one)",
+            highlight=False,
+        )
     upgrade(settings.database)
 
     async def run() -> T:

@@ -36,8 +36,8 @@ def create(
     except service.KeyOperationError as exc:
         raise fail(str(exc)) from None
     err.print(
-        f"created {created.mode} key {created.prefix}… for account {created.account_name!r}; "
-        "it is shown once, store it now",
+        f"created {created.mode} key {created.prefix}… for account {created.account_name!r} "
+        f"in {settings.database.display()}; it is shown once, store it now",
         highlight=False,
     )
     print(created.secret)
