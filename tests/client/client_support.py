@@ -45,14 +45,14 @@ class Gateway:
     base_url: str
     settings: Settings
 
-    def new_key(self) -> str:
-        """A key of a new account: each test sees only its own tasks."""
+    def new_key(self, *, test: bool = False) -> str:
+        """A key of a new account (`test`: a sandbox key): each test sees only its own tasks."""
 
         async def make() -> str:
             db = Database(self.settings.database)
             try:
                 name = f"client-{secrets.token_hex(6)}"
-                return (await accounts.create_key(db, account=name)).secret
+                return (await accounts.create_key(db, account=name, test=test)).secret
             finally:
                 await db.close()
 

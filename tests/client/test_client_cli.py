@@ -146,3 +146,25 @@ def test_generate_reports_a_cancelled_task(gateway: Gateway) -> None:
     result = _finish(proc)
     _one_line_error(result, 1, f"task {tasks[0].id} was cancelled")
     assert json.loads(result.stdout)["status"] == "cancelled"  # --json still prints the task
+
+
+def test_models_lists_what_the_key_can_run_and_all_says_why_not(gateway: Gateway) -> None:
+    """The gateway has no remote provider configured: a live key runs the local models only;
+    `--all` shows the others with the settings they lack. A sandbox key runs every model."""
+    env = _env(gateway)
+    usable = _start("models", "--json", env=env)
+    every = _start("models", "--all", env=env)
+    sandbox = _start("models", "--json", env=_env(gateway, gateway.new_key(test=True)))
+
+    usable_models = json.loads(_finish(usable).stdout)
+    assert usable_models and {m["provider"] for m in usable_models} == {"local"}
+    assert all(m["available"] and m["unavailable_reason"] is None for m in usable_models)
+    rows = [line.split("\t") for line in _finish(every).stdout.splitlines()]
+    assert rows[0][-1] == "available"
+    vidu = next(row for row in rows if row[0] == "viduq3-turbo")
+    assert "MEDIAGATE_VIDU" in vidu[-1]
+    local = next(row for row in rows if row[0] == "local-image")
+    assert local[-1] == "yes"
+    sandbox_models = json.loads(_finish(sandbox).stdout)
+    assert {m["provider"] for m in sandbox_models} > {"local", "vidu", "kling"}
+    assert all("fallbacks" in m for m in sandbox_models)

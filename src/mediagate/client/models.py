@@ -113,6 +113,10 @@ class Model(_Model):
     input_schema: dict[str, Any] = Field(default_factory=dict)
     price: Price | None = None
     default_timeout_s: int | None = None
+    fallbacks: list[str] = Field(default_factory=list)
+    #: Whether the key that asked can run it on this gateway, and if not, why.
+    available: bool = True
+    unavailable_reason: str | None = None
 
 
 class Pagination(_Model):
