@@ -55,3 +55,24 @@ def test_openapi_document_lists_the_contract_endpoints(live):
     assert {"/api/v1/tasks", "/api/v1/tasks/{task_id}", "/api/v1/tasks/{task_id}/cancel",
             "/api/v1/models", "/healthz"} <= set(paths)  # fmt: skip
     assert "requestBody" in paths["/api/v1/tasks"]["post"]
+
+
+def test_a_405_names_every_method_of_the_path_in_allow(live):
+    """`/v1/videos` takes GET and POST on two routes; a 405 there names both (Starlette's own
+    answer names only the first route's)."""
+    with live.client() as http:
+        answers = {
+            path: http.request(method, path)
+            for method, path in [
+                ("PUT", "/v1/videos"),
+                ("PUT", "/api/v1/tasks"),
+                ("PUT", "/api/v1/tasks/task_V1StGXR8Z5jdHi6BmyT2"),
+                ("POST", "/healthz"),
+            ]
+        }
+    allowed = {path: set(a.headers["allow"].split(", ")) for path, a in answers.items()}
+    assert all(a.status_code == 405 for a in answers.values())
+    assert allowed["/v1/videos"] == {"GET", "POST"}
+    assert allowed["/api/v1/tasks"] == {"GET", "POST"}
+    assert allowed["/api/v1/tasks/task_V1StGXR8Z5jdHi6BmyT2"] == {"GET"}
+    assert allowed["/healthz"] == {"GET"}

@@ -4,6 +4,8 @@ statuses, one-line messages, files, and output scripts can parse."""
 from __future__ import annotations
 
 import json
+import os
+import pty
 import subprocess
 import sys
 import time
@@ -168,3 +170,62 @@ def test_models_lists_what_the_key_can_run_and_all_says_why_not(gateway: Gateway
     sandbox_models = json.loads(_finish(sandbox).stdout)
     assert {m["provider"] for m in sandbox_models} > {"local", "vidu", "kling"}
     assert all("fallbacks" in m for m in sandbox_models)
+
+
+def test_errors_name_the_flags_typed_and_say_it_plainly(gateway: Gateway) -> None:
+    env = _env(gateway)
+    since = _start("tasks", "list", "--since", "yesterday", env=env)
+    empty = _start("generate", "image", "--model", "local-image", "--prompt", "", env=env)
+    wide = _start(
+        "generate", "image", "--model", "local-image", "--prompt", "x", "--input", "width=99999",
+        env=env,
+    )  # fmt: skip
+    bad_type = _start("generate", "picture", "--model", "local-image", "--prompt", "x", env=env)
+
+    _one_line_error(_finish(since), 1, "--since: must be an ISO 8601")
+    _one_line_error(_finish(empty), 1, "--prompt: must not be empty")
+    line = _one_line_error(_finish(wide), 1, "--input width: must be at most 4096")
+    assert "Input should" not in line
+    _one_line_error(_finish(bad_type), 2, "TYPE must be one of", "'picture'")
+
+
+def test_metadata_numbers_are_kept_as_typed(gateway: Gateway) -> None:
+    env = _env(gateway)
+    made = run_cli(
+        "generate", "image", "--model", "local-image", "--prompt", "x", "--no-wait", "--json",
+        "--metadata", "id=1e3", "--metadata", "count=42", "--metadata", "zip=007",
+        "--metadata", "ratio=1.5", "--metadata", "ok=true", env=env,
+    )  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    assert json.loads(made.stdout)["metadata"] == {
+        "id": "1e3", "count": 42, "zip": "007", "ratio": 1.5, "ok": True
+    }  # fmt: skip
+
+
+def test_the_terminal_table_never_cuts_a_task_id(gateway: Gateway) -> None:
+    """On a narrow terminal (a pty, 50 columns) the id column is whole, so it can be copied."""
+    env = _env(gateway)
+    made = run_cli("generate", "image", "--model", "local-image", "--prompt", "x", "--no-wait",
+                   env=env)  # fmt: skip
+    task_id = made.stdout.strip()
+    main, child = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mediagate", "tasks", "list"],
+        env={**env, "COLUMNS": "50", "TERM": "xterm"},
+        stdin=child, stdout=child, stderr=child,
+    )  # fmt: skip
+    os.close(child)
+    output = b""
+    while True:
+        try:
+            chunk = os.read(main, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        output += chunk
+    proc.wait(60)
+    os.close(main)
+    text = output.decode(errors="replace")
+    assert "│" in text or "┃" in text, text  # a table, not the piped form
+    assert task_id in text, text

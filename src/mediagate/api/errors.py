@@ -14,6 +14,7 @@ from starlette.routing import Match
 
 from mediagate.api import responses
 from mediagate.core.errors import InvalidParameter, ServiceError
+from mediagate.core.validation import describe
 from mediagate.openai_face import errors as openai_errors
 
 log = logging.getLogger("mediagate.api")
@@ -36,7 +37,7 @@ def _validation_message(exc: RequestValidationError) -> str:
     where = ".".join(loc) if loc else "body"
     if loc and loc[0] in ("query", "path", "header"):
         where = ".".join(loc[1:])
-    return f"{where}: {first.get('msg', 'is invalid')}"
+    return f"{where}: {describe(first)}"
 
 
 def _render(request: Request, exc: ServiceError) -> Response:
@@ -75,13 +76,17 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 
 def _allowed_methods(request: Request) -> str:
     """Every method some route takes at this path (Starlette's 405 names only the first
-    route's, and several routes may share a path: `GET` and `POST /v1/videos`)."""
-    methods: set[str] = set()
-    for route in request.app.router.routes:
-        match, _ = route.matches(request.scope)
-        if match != Match.NONE:
-            methods |= getattr(route, "methods", None) or set()
-    return ", ".join(sorted(methods))
+    route's, and several routes may share a path: `GET` and `POST /v1/videos`). Each method is
+    tried against the routes as the router would (included routers hold theirs inside)."""
+    allowed = []
+    for method in _METHODS:
+        scope = {**request.scope, "method": method}
+        if any(route.matches(scope)[0] == Match.FULL for route in request.app.router.routes):
+            allowed.append(method)
+    return ", ".join(allowed)
+
+
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
 
 
 async def _unexpected(request: Request, exc: Exception) -> Response:

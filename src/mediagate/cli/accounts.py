@@ -21,7 +21,11 @@ from mediagate.cli.common import (
 from mediagate.core.clock import iso_from_us
 from mediagate.engine.repository import MAX_SHARE
 
-app = typer.Typer(help="Accounts: credits, spend and fairness limits.", no_args_is_help=True)
+app = typer.Typer(
+    help="Accounts: credits, spend and fairness limits.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
 
 
 @app.command("grant")

@@ -36,7 +36,7 @@ def amount_arg(text: str, what: str) -> int:
         raise fail(f"{what}: {exc}") from None
 
 
-def print_table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> None:
+def print_table(header: Sequence[str], rows: Iterable[Sequence[object]]) -> None:
     """Rows on standard output: a table on a terminal, tab-separated lines (header first) when
     piped. Cells are shown as text (no markup), tabs and line breaks made spaces."""
     out = Console()
@@ -44,10 +44,21 @@ def print_table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> None:
         for row in (header, *rows):
             print("\t".join(" ".join(str(cell).split()) for cell in row))
         return
-    table = Table(*header)
+    rows = [[str(cell) for cell in row] for row in rows]
+    table = Table()
+    for index, name in enumerate(header):
+        if name in _WHOLE:  # never cut or folded: it is copied from here
+            widest = max([len(name), *(len(row[index]) for row in rows)])
+            table.add_column(name, no_wrap=True, min_width=widest)
+        else:
+            table.add_column(name)
     for row in rows:
-        table.add_row(*(Text(str(cell)) for cell in row))
+        table.add_row(*(Text(cell) for cell in row))
     out.print(table)
+
+
+#: Columns shown whole on a terminal, whatever its width (ids, keys' prefixes).
+_WHOLE = frozenset({"id", "task", "task_id", "prefix", "event", "webhook"})
 
 
 def load_settings() -> Settings:

@@ -6,7 +6,7 @@ import typer
 
 from mediagate.cli.common import err, load_settings
 
-app = typer.Typer(help="Database schema.", no_args_is_help=True)
+app = typer.Typer(help="Database schema.", no_args_is_help=True, rich_markup_mode=None)
 
 
 @app.command("upgrade")

@@ -12,7 +12,9 @@ import typer
 from mediagate.cli.remote import JsonOption, KeyOption, UrlOption, connected, iso
 from mediagate.client import Event
 
-app = typer.Typer(help="Your account's task events on a gateway.", no_args_is_help=True)
+app = typer.Typer(
+    help="Your account's task events on a gateway.", no_args_is_help=True, rich_markup_mode=None
+)
 
 
 def event_line(event: Event) -> str:

@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from mediagate.catalog.spec import TASK_TYPES
 from mediagate.cli.common import err
 from mediagate.cli.progress import follow
 from mediagate.cli.remote import (
@@ -21,6 +22,16 @@ from mediagate.cli.remote import (
     stop,
     task_json,
 )
+
+#: API parameters -> the flags that set them (for the messages of a 400).
+_FLAGS = {
+    "type": "TYPE",
+    "model": "--model",
+    "input.prompt": "--prompt",
+    "input.*": "--input {name}",
+    "metadata": "--metadata",
+    "metadata.*": "--metadata {name}",
+}
 
 
 def generate(
@@ -59,13 +70,15 @@ def generate(
     Prints the downloaded paths (or the task id with --no-wait; JSON with --json). Exit status:
     0 done, 1 failed / cancelled / expired / refused, 2 bad usage, 3 timed out.
     """
+    if type_ not in TASK_TYPES:
+        raise stop(f"TYPE must be one of {', '.join(TASK_TYPES)}, got {type_!r}", EXIT_USAGE)
     inputs = parse_pairs("--input", input_ or [])
     if prompt is not None:
         if "prompt" in inputs:
             raise stop("give the prompt once: --prompt or --input prompt=...", EXIT_USAGE)
         inputs["prompt"] = prompt
-    meta = parse_pairs("--metadata", metadata or [])
-    with connected(url, api_key, json_output=json_output) as client:
+    meta = parse_pairs("--metadata", metadata or [], exact_numbers=True)
+    with connected(url, api_key, json_output=json_output, flags=_FLAGS) as client:
         task = client.tasks.create(type=type_, model=model, input=inputs, metadata=meta or None)
         if no_wait:
             if json_output:

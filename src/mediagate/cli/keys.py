@@ -11,7 +11,7 @@ from mediagate.billing import money
 from mediagate.cli.common import amount_arg, err, fail, load_settings, print_table, with_database
 from mediagate.core.clock import iso_from_us
 
-app = typer.Typer(help="API keys.", no_args_is_help=True)
+app = typer.Typer(help="API keys.", no_args_is_help=True, rich_markup_mode=None)
 
 
 @app.command("create")

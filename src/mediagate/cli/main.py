@@ -3,6 +3,8 @@ usage (a gateway's client)."""
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
 from mediagate.cli import (
@@ -26,7 +28,31 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # Help texts are plain text: `[sim:slow]` is an example, not markup to swallow.
+    rich_markup_mode=None,
 )
+
+
+def _version(value: bool) -> None:
+    if value:
+        from mediagate import __version__
+
+        print(f"mediagate {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Self-hosted gateway for asynchronous generative-media tasks."""
+
+
 app.command("serve")(serve.serve)
 app.command("worker")(worker.worker)
 app.command("simulator")(simulator.simulator)

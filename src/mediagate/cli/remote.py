@@ -20,6 +20,7 @@ from rich.markup import escape
 from mediagate.cli.common import err, fail
 from mediagate.client import (
     Client,
+    InvalidParameter,
     MediagateError,
     Task,
     TaskOutcomeError,
@@ -62,12 +63,32 @@ def make_client(url: str | None, api_key: str | None) -> Client:
         raise stop(f"{exc} (or pass --url / --api-key)", EXIT_USAGE) from None
 
 
+def in_flags(message: str, flags: dict[str, str]) -> str:
+    """A 400's message (`input.prompt: must not be empty`) naming the command-line flag the
+    user typed instead of the API parameter: `flags` maps parameters (or `prefix.*` for every
+    field under one, `{name}` standing for the field) to flags."""
+    param, sep, rest = message.partition(": ")
+    if not sep:
+        return message
+    flag = flags.get(param)
+    if flag is None and "." in param:
+        prefix, _, name = param.partition(".")
+        pattern = flags.get(f"{prefix}.*")
+        flag = pattern.format(name=name) if pattern is not None else None
+    return f"{flag}: {rest}" if flag is not None else message
+
+
 @contextmanager
 def connected(
-    url: str | None, api_key: str | None, *, json_output: bool = False
+    url: str | None,
+    api_key: str | None,
+    *,
+    json_output: bool = False,
+    flags: dict[str, str] | None = None,
 ) -> Iterator[Client]:
     """A client for the command; any client error (or Ctrl-C) ends the command cleanly. With
-    `json_output`, a task that ended badly is still printed as JSON before the message."""
+    `json_output`, a task that ended badly is still printed as JSON before the message.
+    `flags`: see `in_flags`."""
     client = make_client(url, api_key)
     try:
         yield client
@@ -84,6 +105,9 @@ def connected(
         raise stop(str(exc)) from None
     except Unauthorized as exc:
         raise stop(f"{exc}; check --api-key or MEDIAGATE_API_KEY") from None
+    except InvalidParameter as exc:
+        exc.message = in_flags(exc.message, flags or {})
+        raise stop(str(exc)) from None
     except MediagateError as exc:
         raise stop(str(exc)) from None
     except KeyboardInterrupt:
@@ -101,9 +125,11 @@ def print_json(value: Task | list[Any] | dict[str, Any]) -> None:
     print(json.dumps(data, ensure_ascii=False))
 
 
-def parse_pairs(option: str, pairs: list[str]) -> dict[str, Any]:
+def parse_pairs(option: str, pairs: list[str], *, exact_numbers: bool = False) -> dict[str, Any]:
     """`key=value` options as a dict; a value is JSON when it parses as JSON (numbers,
-    booleans, null, quoted strings), else the text as it is."""
+    booleans, null, quoted strings), else the text as it is. `exact_numbers`: a number is kept
+    as a number only if it reads back the same (`42`, `1.5`), so that `id=1e3` or `id=007`
+    stay the text typed (metadata is often ids)."""
     parsed: dict[str, Any] = {}
     for pair in pairs:
         key, sep, raw = pair.partition("=")
@@ -111,9 +137,13 @@ def parse_pairs(option: str, pairs: list[str]) -> dict[str, Any]:
         if not sep or not key:
             raise stop(f"{option} takes key=value, got {pair!r}", EXIT_USAGE)
         try:
-            parsed[key] = json.loads(raw)
+            value = json.loads(raw)
         except ValueError:
-            parsed[key] = raw
+            value = raw
+        number = isinstance(value, int | float) and not isinstance(value, bool)
+        if exact_numbers and number and json.dumps(value) != raw.strip():
+            value = raw
+        parsed[key] = value
     return parsed
 
 

@@ -24,7 +24,7 @@ from mediagate.cli.remote import (
 )
 from mediagate.client import Task
 
-app = typer.Typer(help="Your tasks on a gateway.", no_args_is_help=True)
+app = typer.Typer(help="Your tasks on a gateway.", no_args_is_help=True, rich_markup_mode=None)
 TaskId = Annotated[str, typer.Argument(metavar="TASK_ID", help="The task's id (task_...).")]
 
 
@@ -74,7 +74,9 @@ def list_(
     api_key: KeyOption = None,
 ) -> None:
     """Tasks, newest first: a table on a terminal, tab-separated when piped, JSON with --json."""
-    with connected(url, api_key) as client:
+    flags = {"startDate": "--since", "endDate": "--until", "modelId": "--model",
+             "status": "--status", "provider": "--provider", "search": "--search"}  # fmt: skip
+    with connected(url, api_key, flags=flags) as client:
         listing = client.tasks.list(
             status=status,
             provider=provider,

@@ -44,7 +44,8 @@ def usage(
 ) -> None:
     """Your tasks and their cost per day (by default the last 30), model, provider or key: a
     table with a total line, tab-separated when piped; --json prints the rows alone."""
-    with connected(url, api_key) as client:
+    flags = {"startDate": "--since", "endDate": "--until", "groupBy": "--by"}
+    with connected(url, api_key, flags=flags) as client:
         rows = client.usage(start_date=since, end_date=until, group_by=by)
     if json_output:
         print_json([row.model_dump(mode="json") for row in rows])

@@ -11,7 +11,9 @@ from mediagate.cli.common import err, print_table
 from mediagate.cli.remote import JsonOption, KeyOption, UrlOption, connected, iso, print_json
 from mediagate.client import Webhook, WebhookDelivery
 
-app = typer.Typer(help="Webhook endpoints and their deliveries.", no_args_is_help=True)
+app = typer.Typer(
+    help="Webhook endpoints and their deliveries.", no_args_is_help=True, rich_markup_mode=None
+)
 WebhookId = Annotated[str, typer.Argument(metavar="WEBHOOK_ID", help="The endpoint's id (wh_...).")]
 DELIVERY_HEADER = ("id", "event", "type", "status", "attempts", "answer", "created", "next try")
 

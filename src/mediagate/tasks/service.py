@@ -25,6 +25,7 @@ from mediagate.core.errors import (
     Unauthorized,
 )
 from mediagate.core.ids import new_id, plausible_id
+from mediagate.core.validation import describe
 from mediagate.db import Database, dialect
 from mediagate.tasks import cursor, repository
 from mediagate.tasks.repository import ListFilters
@@ -54,7 +55,7 @@ def validation_param(error: ValidationError, prefix: str = "") -> InvalidParamet
     first = error.errors(include_url=False)[0]
     loc = [str(part) for part in first["loc"] if part != "body"]
     param = ".".join([prefix, *loc] if prefix else loc) or prefix or "body"
-    return InvalidParameter(param, first["msg"])
+    return InvalidParameter(param, describe(first))
 
 
 def _fingerprint(request: CreateTaskRequest) -> str:
