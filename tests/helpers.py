@@ -52,6 +52,7 @@ async def insert_tasks(
     model: str = "local-image",
     task_type: str = "image",
     provider: str = "local",
+    sandbox: bool = False,
 ) -> list[str]:
     """Insert `count` tasks straight into the store; with `step_us=0` they share created_at."""
     base = created_at if created_at is not None else now_us()
@@ -66,6 +67,7 @@ async def insert_tasks(
                     "id": task_id,
                     "account_id": account_id,
                     "key_id": "key_test",
+                    "sandbox": int(sandbox),
                     "type": task_type,
                     "model": model,
                     "provider": provider,

@@ -182,7 +182,7 @@ def test_claims_follow_the_queue_positions(database_urls, backend):
             owner |= dict.fromkeys(await _queue(db, account, provider, count, at), account)
         async with db.read() as conn:
             positions = [
-                ((await tasks_repo.get(conn, account, task_id))[6], task_id)
+                ((await tasks_repo.get(conn, account, False, task_id))[6], task_id)
                 for task_id, account in owner.items()
             ]
         order = []

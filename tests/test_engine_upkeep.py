@@ -24,8 +24,8 @@ from mediagate.tasks import housekeeping
 from scripted_provider import read_calls
 
 
-def _create(http, prompt: str) -> str:
-    body = {"type": "image", "model": "scripted-image", "input": {"prompt": prompt}}
+def _create(http, prompt: str, model: str = "scripted-image") -> str:
+    body = {"type": "image", "model": model, "input": {"prompt": prompt}}
     r = http.post("/api/v1/tasks", json=body)
     assert r.status_code == 202, r.text
     return r.json()["data"]["id"]
@@ -50,7 +50,8 @@ def test_sandbox_tasks_cost_nothing(engine_live):
     secret = _on_db(engine_live, key)
     with httpx.Client(base_url=engine_live.base_url,
                       headers={"Authorization": f"Bearer {secret}"}) as http:  # fmt: skip
-        task = wait_for(http, _create(http, f"sandbox {secrets.token_hex(3)}"))
+        # A plugin has no sandbox: the local provider's model.
+        task = wait_for(http, _create(http, f"sandbox {secrets.token_hex(3)}", "local-image"))
     assert task["status"] == "succeeded" and task["cost"] == 0
 
 

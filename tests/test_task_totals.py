@@ -23,7 +23,8 @@ HOUR = 3_600_000_000
 
 @pytest.fixture
 def spread(caller):
-    """Tasks over four days, several statuses and models, some changed after creation."""
+    """Tasks over four days, several statuses and models, some changed after creation; and a
+    few sandbox tasks, counted apart (never in the live key's totals)."""
     live, account = caller.live, caller.key.account_id
     made = []
     for day, (status, model, task_type) in itertools.product(
@@ -39,6 +40,13 @@ def spread(caller):
             insert_tasks(
                 live.db, account, 3, created_at=T0 + day * DAY + 5 * HOUR, step_us=6 * HOUR,
                 status=status, model=model, task_type=task_type,
+            )
+        )  # fmt: skip
+    for day, status in itertools.product((1, 2), ("pending", "succeeded")):
+        live.run(
+            insert_tasks(
+                live.db, account, 2, created_at=T0 + day * DAY + 7 * HOUR, step_us=8 * HOUR,
+                status=status, sandbox=True,
             )
         )  # fmt: skip
     return live, account, made
@@ -68,9 +76,9 @@ def _check_all(live, account) -> int:
 
     async def run() -> int:
         async with live.db.read() as conn:
-            for f in _filters():
-                exact = await repository._count_rows(conn, account, f)
-                assert await repository.count(conn, account, f) == exact, f
+            for f, sandbox in itertools.product(_filters(), (False, True)):
+                exact = await repository._count_rows(conn, account, sandbox, f)
+                assert await repository.count(conn, account, sandbox, f) == exact, (f, sandbox)
         return len(_filters())
 
     return live.run(run())
@@ -150,9 +158,9 @@ def test_upgrade_counts_tasks_that_existed_before_the_counts(empty_database):
             async with db.read() as conn:
                 for f in [ListFilters(), ListFilters(status="succeeded"),
                           ListFilters(created_from=T0 + DAY)]:  # fmt: skip
-                    exact = await repository._count_rows(conn, "acct_old", f)
+                    exact = await repository._count_rows(conn, "acct_old", False, f)
                     assert exact > 0
-                    assert await repository.count(conn, "acct_old", f) == exact
+                    assert await repository.count(conn, "acct_old", False, f) == exact
         finally:
             await db.close()
 

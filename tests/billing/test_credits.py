@@ -179,7 +179,11 @@ def test_a_cancel_racing_the_success_settles_once(engine_live):
 def test_a_sandbox_key_costs_nothing_and_holds_nothing(engine_live):
     account = new_account(engine_live.url, engine_live.base_url, credits=1, test=True)
     with account.client() as http:
-        task = _create(http, "run:0.1")  # 1 micro available: a live task would be refused
+        # 1 micro available: a live task would be refused. (A test key cannot use the scripted
+        # plugin: a plugin has no sandbox.)
+        r = http.post("/api/v1/tasks", json={**scripted("a fox"), "model": "local-image"})
+        assert r.status_code == 202, r.text
+        task = r.json()["data"]
         done = wait_for(http, task["id"])
         assert done["status"] == "succeeded" and done["cost"] == 0
         ledger = http.get("/api/v1/account/ledger").json()

@@ -87,8 +87,9 @@ def test_usage_is_separate_per_mode(engine_live):
     with live.client() as http:
         wait_for(http, http.post("/api/v1/tasks", json=scripted("run:0.1")).json()["data"]["id"])
     sandbox = new_account(engine_live.url, engine_live.base_url, test=True)
-    with sandbox.client() as http:
-        wait_for(http, http.post("/api/v1/tasks", json=scripted("run:0.1")).json()["data"]["id"])
+    with sandbox.client() as http:  # a plugin has no sandbox: the local provider's model
+        body = {**scripted("a fox"), "model": "local-image"}
+        wait_for(http, http.post("/api/v1/tasks", json=body).json()["data"]["id"])
         [row] = _usage(http, groupBy="provider").values()
         assert row["tasks"] == 1 and row["cost"] == 0
 

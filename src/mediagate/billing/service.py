@@ -3,8 +3,6 @@ the CLI (`accounts grant|list|show`, `keys set-limit`)."""
 
 from __future__ import annotations
 
-import base64
-import binascii
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,6 +11,7 @@ from mediagate.billing import repository
 from mediagate.billing.holds import month_start
 from mediagate.billing.repository import AccountRow, LedgerRow
 from mediagate.billing.serialize import account_object, ledger_object, usage_object
+from mediagate.core import cursor as cursors
 from mediagate.core.clock import now_us
 from mediagate.core.errors import InvalidParameter
 from mediagate.db import Database
@@ -56,23 +55,16 @@ async def account_for(db: Database, principal: Principal) -> dict[str, Any]:
 
 def _decode_cursor(text: str) -> int:
     try:
-        if len(text) > 40:
-            raise ValueError
-        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode("ascii")
-        if not raw.startswith("l.") or not raw[2:].isdigit() or len(raw) > 22:
-            raise ValueError
-        seq = int(raw[2:])
-        if not 0 < seq < 2**63:
-            raise ValueError
-        return seq
-    except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise InvalidParameter(
-            "cursor", "is not a cursor this API returned; pass pagination.cursor unchanged"
-        ) from None
+        kind, seq = cursors.unpack(text, 40).split(".", 1)
+        if kind != "l":
+            raise ValueError("not a ledger cursor")
+        return cursors.number(seq)
+    except ValueError:
+        raise cursors.invalid() from None
 
 
 def _encode_cursor(seq: int) -> str:
-    return base64.urlsafe_b64encode(f"l.{seq}".encode()).decode().rstrip("=")
+    return cursors.pack(f"l.{seq}")
 
 
 async def ledger(

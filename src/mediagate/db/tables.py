@@ -149,12 +149,15 @@ tasks = Table(
         postgresql_where=text(IN_FLIGHT_SQL),
         sqlite_where=text(IN_FLIGHT_SQL),
     ),
-    # Listing: every filter is an equality on one column plus the keyset order.
-    Index("ix_tasks_account_created", "account_id", "created_at", "id"),
-    Index("ix_tasks_account_status_created", "account_id", "status", "created_at", "id"),
-    Index("ix_tasks_account_provider_created", "account_id", "provider", "created_at", "id"),
-    Index("ix_tasks_account_model_created", "account_id", "model", "created_at", "id"),
-    Index("ux_tasks_account_idempotency", "account_id", "idempotency_key", unique=True),
+    # Listing: every filter is an equality on one column plus the keyset order, within one
+    # account's tasks of one mode (sandbox and live data never mix; migration 0008).
+    Index("ix_tasks_account_created", "account_id", "sandbox", "created_at", "id"),
+    Index("ix_tasks_account_status_created", "account_id", "sandbox", "status", "created_at", "id"),
+    Index(
+        "ix_tasks_account_provider_created", "account_id", "sandbox", "provider", "created_at", "id"
+    ),
+    Index("ix_tasks_account_model_created", "account_id", "sandbox", "model", "created_at", "id"),
+    Index("ux_tasks_account_idempotency", "account_id", "sandbox", "idempotency_key", unique=True),
 )
 
 #: Fair claims: whose turn it is at a provider. Each account's `pass` grows by 1 / share (in

@@ -65,6 +65,11 @@ async def run_step(ctx: StepContext, task: ClaimedTask) -> str:
     ends the task after its attempts, never leaving it to loop on lease expiries."""
     now = now_us()
     provider = ctx.providers.get(task.provider, sandbox=bool(task.sandbox))
+    if provider is None and task.sandbox and ctx.providers.get(task.provider, sandbox=False):
+        # A plugin has no sandbox twin (a sandbox task made by an older version, say).
+        message = f"provider {task.provider} has no sandbox: only live keys can use it"
+        await _fail(ctx, task, "PROVIDER_UNAVAILABLE", message)
+        return "error"
     if provider is None:  # claims only cover this process's providers; a bug if it happens
         await _fail(ctx, task, "INTERNAL_ERROR", f"provider {task.provider} is not installed")
         return "error"

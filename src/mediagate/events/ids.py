@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import re
 
+from mediagate.core.cursor import MAX_INT64
 from mediagate.core.errors import InvalidParameter
 
 Position = tuple[int, int]  # (tx_order, seq)
 START: Position = (-1, -1)  # before every event
 _ID = re.compile(r"evt_([0-9a-f]{16})([0-9a-f]{16})")
-_MAX = 2**63 - 1
 
 
 def encode(position: Position) -> str:
@@ -26,6 +26,6 @@ def decode(text: str, param: str) -> Position:
     if match is None:
         raise InvalidParameter(param, "is not an event id (evt_ and 32 hex digits)")
     tx_order, seq = int(match[1], 16), int(match[2], 16)
-    if tx_order > _MAX or seq > _MAX:
+    if tx_order > MAX_INT64 or seq > MAX_INT64:
         raise InvalidParameter(param, "is not an event id of this gateway")
     return tx_order, seq

@@ -35,7 +35,7 @@ from mediagate.tasks.schemas import CreateTaskRequest
 from mediagate.tasks.serialize import Linker
 from mediagate.tasks.statuses import FINAL, Status
 
-Unavailable = Callable[[ModelSpec], str | None] | None
+Unavailable = tasks.Unavailable | None
 
 
 class NotFound(ServiceError):

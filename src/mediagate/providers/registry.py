@@ -1,5 +1,6 @@
 """The providers this process runs: the built-in ones (live, with the configured credentials,
-and sandbox, on the in-process simulator) and any configured plugins."""
+and sandbox, on the in-process simulator) and any configured plugins (live only: a plugin has
+no sandbox twin, so test keys never reach it)."""
 
 from __future__ import annotations
 
@@ -64,12 +65,15 @@ class ProviderSet:
         """The providers that may run `spec`, in the order to try them."""
         return (spec.provider, *self.fallbacks.get(spec.id, spec.fallbacks))
 
-    def unavailable(self, spec: ModelSpec) -> str | None:
-        """Why no live provider can run `spec` on this gateway, or None if one can."""
+    def unavailable(self, spec: ModelSpec, *, sandbox: bool = False) -> str | None:
+        """Why no provider of the mode (live, or `sandbox` for test keys) can run `spec` on
+        this gateway, or None if one can."""
         missing = []
         for name in self.chain(spec):
-            provider = self.live.get(name)
-            if provider is None:
+            provider = (self.sandbox if sandbox else self.live).get(name)
+            if provider is None and sandbox and name in self.live:
+                missing.append(f"provider {name} has no sandbox: only live keys can use it")
+            elif provider is None:
                 missing.append(f"provider {name} is not installed")
             elif not getattr(provider, "configured", True):
                 missing.append(f"{name} needs {provider.missing_config}")  # type: ignore[attr-defined]
@@ -94,7 +98,7 @@ def build_providers(settings: Settings) -> ProviderSet:
         live[name] = cls(_live_connection(settings, name, cls))
         sandbox[name] = cls(_sandbox_connection(settings, name, cls, transport))
     for provider in load_plugins(settings):
-        live[provider.name] = sandbox[provider.name] = provider
+        live[provider.name] = provider  # no sandbox twin: a test key's task never reaches it
     fallbacks = {model: tuple(chain) for model, chain in settings.fallbacks.items()}
     providers = ProviderSet(live, sandbox, fallbacks)
     _check_fallbacks(providers)

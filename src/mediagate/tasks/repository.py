@@ -115,7 +115,8 @@ CREATED_AT = _NAMES.index("created_at")
 
 #: Authentication and lookup in one indexed statement, run on the raw driver (the hot path).
 #: Column 0 is the key's account. No row: the key is unknown or revoked. Task columns all NULL:
-#: no such task for this account, which answers exactly like a task of another account.
+#: no such task for this account in the key's mode (a test key's tasks are sandbox ones), which
+#: answers exactly like a task of another account.
 
 
 def _get_for_key_sql(postgres: bool) -> str:
@@ -126,6 +127,7 @@ def _get_for_key_sql(postgres: bool) -> str:
     return (
         f"SELECT k.account_id, {', '.join(columns)} FROM api_keys k "
         "LEFT JOIN tasks ON tasks.id = ? AND tasks.account_id = k.account_id "
+        "AND tasks.sandbox = CASE WHEN k.mode = 'test' THEN 1 ELSE 0 END "
         "WHERE k.key_hash = ? AND k.revoked_at IS NULL"
     )
 
@@ -148,30 +150,38 @@ async def insert(conn: AsyncConnection, values: dict[str, Any]) -> None:
     await conn.execute(tasks.insert().values(**values))
 
 
-async def get(conn: AsyncConnection, account_id: str, task_id: str) -> Sequence[Any] | None:
+def _owned(account_id: str, sandbox: bool) -> list[ColumnElement[bool]]:
+    """The account's tasks of one mode: sandbox and live data never mix."""
+    return [tasks.c.account_id == account_id, tasks.c.sandbox == int(sandbox)]
+
+
+async def get(
+    conn: AsyncConnection, account_id: str, sandbox: bool, task_id: str
+) -> Sequence[Any] | None:
     return (
         await conn.execute(
-            select(*PUBLIC_COLUMNS).where(tasks.c.id == task_id, tasks.c.account_id == account_id)
+            select(*PUBLIC_COLUMNS).where(tasks.c.id == task_id, *_owned(account_id, sandbox))
         )
     ).first()
 
 
 async def find_idempotent(
-    conn: AsyncConnection, account_id: str, key: str
+    conn: AsyncConnection, account_id: str, sandbox: bool, key: str
 ) -> tuple[str, str | None] | None:
-    """(task id, request fingerprint) of the task created earlier with this key."""
+    """(task id, request fingerprint) of the task created earlier with this key (in this mode:
+    a live and a test key's uses of one Idempotency-Key are two keys)."""
     row = (
         await conn.execute(
             select(tasks.c.id, tasks.c.request_hash).where(
-                tasks.c.account_id == account_id, tasks.c.idempotency_key == key
+                *_owned(account_id, sandbox), tasks.c.idempotency_key == key
             )
         )
     ).first()
     return (row[0], row[1]) if row else None
 
 
-def _conditions(account_id: str, f: ListFilters) -> list[ColumnElement[bool]]:
-    where: list[ColumnElement[bool]] = [tasks.c.account_id == account_id]
+def _conditions(account_id: str, sandbox: bool, f: ListFilters) -> list[ColumnElement[bool]]:
+    where = _owned(account_id, sandbox)
     if f.status is not None:
         where.append(tasks.c.status == f.status)
     if f.provider is not None:
@@ -193,6 +203,7 @@ def _conditions(account_id: str, f: ListFilters) -> list[ColumnElement[bool]]:
 async def page(
     conn: AsyncConnection,
     account_id: str,
+    sandbox: bool,
     filters: ListFilters,
     *,
     after: tuple[int, str] | None,
@@ -201,7 +212,7 @@ async def page(
 ) -> list[Sequence[Any]]:
     """Up to `limit` tasks, newest first (oldest first if `ascending`), strictly after the
     keyset position `after`."""
-    where = _conditions(account_id, filters)
+    where = _conditions(account_id, sandbox, filters)
     position = tuple_(tasks.c.created_at, tasks.c.id)
     if after is not None:
         where.append(position > tuple_(*after) if ascending else position < tuple_(*after))
@@ -214,41 +225,47 @@ async def page(
     return list((await conn.execute(query)).all())
 
 
-async def count(conn: AsyncConnection, account_id: str, f: ListFilters) -> int:
+async def count(conn: AsyncConnection, account_id: str, sandbox: bool, f: ListFilters) -> int:
     """How many tasks match `f`: from the per-day counts for whole days, exactly for the rest.
 
     Only a search (an id prefix) and the partial days at the edges of a date range count rows
     of `tasks`; everything else sums a few count rows, whatever the number of tasks.
     """
     if f.id_prefix is not None or f.type is not None:  # the per-day counts have no type
-        return await _count_rows(conn, account_id, f)
+        return await _count_rows(conn, account_id, sandbox, f)
     lo, hi = f.created_from, f.created_before
     first_day = None if lo is None else -(-lo // COUNT_DAY_US)  # first day starting at or after lo
     end_day = None if hi is None else hi // COUNT_DAY_US  # first day not ending before hi
     if first_day is not None and end_day is not None and first_day >= end_day:
-        return await _count_rows(conn, account_id, f)  # the range lies within two days
-    total = await _count_days(conn, account_id, f, first_day, end_day)
+        return await _count_rows(conn, account_id, sandbox, f)  # the range lies within two days
+    total = await _count_days(conn, account_id, sandbox, f, first_day, end_day)
     if lo is not None and first_day is not None and lo < first_day * COUNT_DAY_US:
         edge = replace(f, created_before=first_day * COUNT_DAY_US)
-        total += await _count_rows(conn, account_id, edge)
+        total += await _count_rows(conn, account_id, sandbox, edge)
     if hi is not None and end_day is not None and end_day * COUNT_DAY_US < hi:
         edge = replace(f, created_from=end_day * COUNT_DAY_US)
-        total += await _count_rows(conn, account_id, edge)
+        total += await _count_rows(conn, account_id, sandbox, edge)
     return total
 
 
-async def _count_rows(conn: AsyncConnection, account_id: str, f: ListFilters) -> int:
-    query = select(func.count()).select_from(tasks).where(and_(*_conditions(account_id, f)))
+async def _count_rows(conn: AsyncConnection, account_id: str, sandbox: bool, f: ListFilters) -> int:
+    where = _conditions(account_id, sandbox, f)
+    query = select(func.count()).select_from(tasks).where(and_(*where))
     return int(await conn.scalar(query) or 0)
 
 
 async def _count_days(
-    conn: AsyncConnection, account_id: str, f: ListFilters, first: int | None, end: int | None
+    conn: AsyncConnection,
+    account_id: str,
+    sandbox: bool,
+    f: ListFilters,
+    first: int | None,
+    end: int | None,
 ) -> int:
     """Sum of the counts (compacted and pending deltas) of days in [first, end)."""
     parts = []
     for table in (task_counts, task_count_deltas):
-        where = [table.c.account_id == account_id]
+        where = [table.c.account_id == account_id, table.c.sandbox == int(sandbox)]
         for column, value in (("status", f.status), ("provider", f.provider), ("model", f.model)):
             if value is not None:
                 where.append(table.c[column] == value)
@@ -261,7 +278,9 @@ async def _count_days(
     return int(await conn.scalar(select(func.coalesce(func.sum(both.c.n), 0))) or 0)
 
 
-async def cancel_unfinished(conn: AsyncConnection, account_id: str, task_id: str, now: int) -> bool:
+async def cancel_unfinished(
+    conn: AsyncConnection, account_id: str, sandbox: bool, task_id: str, now: int
+) -> bool:
     """Cancel a task that is not final, at once. A task that may have a provider job (queued,
     running, or mid-submit) is left due with `cancel_requested`, so the engine stops the job;
     a worker holding it can no longer write a result (its writes require an unfinished task)."""
@@ -270,7 +289,7 @@ async def cancel_unfinished(conn: AsyncConnection, account_id: str, task_id: str
         update(tasks)
         .where(
             tasks.c.id == task_id,
-            tasks.c.account_id == account_id,
+            *_owned(account_id, sandbox),
             tasks.c.status.in_(ACTIVE),
         )
         .values(

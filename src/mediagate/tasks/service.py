@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from pydantic import ValidationError
 from sqlalchemy.exc import DBAPIError, IntegrityError
@@ -34,6 +33,12 @@ from mediagate.tasks.serialize import Linker, task_object
 from mediagate.tasks.statuses import FINAL, Status
 
 IDEMPOTENCY_KEY_MAX = 255
+
+
+class Unavailable(Protocol):
+    """Why no provider of the mode can run a model here, or None (`ProviderSet.unavailable`)."""
+
+    def __call__(self, spec: ModelSpec, *, sandbox: bool = False) -> str | None: ...
 
 
 @dataclass(frozen=True)
@@ -68,10 +73,10 @@ async def create(
     request: CreateTaskRequest,
     idempotency_key: str | None,
     links: Linker | None = None,
-    unavailable: Callable[[ModelSpec], str | None] | None = None,
+    unavailable: Unavailable | None = None,
 ) -> Created:
-    """`unavailable(spec)` says why no live provider can run a model here (sandbox tasks run
-    every model on the simulator)."""
+    """`unavailable(spec, sandbox=...)` says why no provider of the key's mode can run a model
+    here (sandbox tasks run every built-in model on the simulator, never a plugin)."""
     spec = CATALOG.get(request.model)
     if spec is None:
         raise ModelNotFound(
@@ -81,13 +86,9 @@ async def create(
         raise InvalidParameter(
             "type", f"model {spec.id!r} makes {spec.type!r} tasks, not {request.type!r}"
         )
-    if unavailable is not None and not principal.sandbox:
-        reason = unavailable(spec)
-        if reason:
-            raise ModelNotFound(
-                f"model {spec.id!r} is not available on this gateway ({reason}); "
-                "a sandbox key (mg_test_) runs it on the simulator"
-            )
+    if unavailable is not None and (reason := unavailable(spec, sandbox=principal.sandbox)):
+        hint = "" if principal.sandbox else "; a sandbox key (mg_test_) runs it on the simulator"
+        raise ModelNotFound(f"model {spec.id!r} is not available on this gateway ({reason}){hint}")
     try:
         normalised = spec.input_model.model_validate(request.input).model_dump(mode="json")
     except ValidationError as exc:
@@ -127,7 +128,7 @@ async def create(
         async with db.write() as conn:
             await repository.insert(conn, {**values, **holds.task_values()})
             await dialect.notify_workers(conn)
-            row = await repository.get(conn, principal.account_id, values["id"])
+            row = await repository.get(conn, principal.account_id, principal.sandbox, values["id"])
     except DBAPIError as exc:
         if (reason := dialect.refused_hold(exc)) is not None:
             raise await billing_holds.refusal(db, principal, holds, reason) from None
@@ -154,7 +155,7 @@ async def _replay(
     db: Database, principal: Principal, key: str, fingerprint: str | None, links: Linker | None
 ) -> Created | None:
     async with db.read() as conn:
-        found = await repository.find_idempotent(conn, principal.account_id, key)
+        found = await repository.find_idempotent(conn, principal.account_id, principal.sandbox, key)
         if found is None:
             return None
         task_id, stored = found
@@ -162,7 +163,7 @@ async def _replay(
             raise IdempotencyConflict(
                 "this Idempotency-Key was already used with a different request body"
             )
-        row = await repository.get(conn, principal.account_id, task_id)
+        row = await repository.get(conn, principal.account_id, principal.sandbox, task_id)
     assert row is not None
     return Created(task_object(row, links=links), replayed=True)
 
@@ -197,9 +198,19 @@ async def list_page(
     after = cursor.decode(cursor_text) if cursor_text is not None else None
     async with db.read() as conn:
         rows = await repository.page(
-            conn, principal.account_id, filters, after=after, limit=limit + 1, ascending=ascending
+            conn,
+            principal.account_id,
+            principal.sandbox,
+            filters,
+            after=after,
+            limit=limit + 1,
+            ascending=ascending,
         )
-        total = await repository.count(conn, principal.account_id, filters) if with_total else -1
+        total = (
+            await repository.count(conn, principal.account_id, principal.sandbox, filters)
+            if with_total
+            else -1
+        )
     has_more = len(rows) > limit
     rows = rows[:limit]
     next_cursor = (
@@ -217,7 +228,7 @@ async def cursor_at(db: Database, principal: Principal, task_id: str) -> str:
     if not plausible_id(task_id):
         raise TaskNotFound()
     async with db.read() as conn:
-        row = await repository.get(conn, principal.account_id, task_id)
+        row = await repository.get(conn, principal.account_id, principal.sandbox, task_id)
     if row is None:
         raise TaskNotFound()
     return cursor.encode(row[repository.CREATED_AT], row[repository.ID])
@@ -228,11 +239,11 @@ async def cancel(db: Database, principal: Principal, task_id: str) -> dict[str, 
         raise TaskNotFound()
     async with db.write() as conn:
         cancelled = await repository.cancel_unfinished(
-            conn, principal.account_id, task_id, now_us()
+            conn, principal.account_id, principal.sandbox, task_id, now_us()
         )
         if cancelled:
             await dialect.notify_workers(conn)
-        row = await repository.get(conn, principal.account_id, task_id)
+        row = await repository.get(conn, principal.account_id, principal.sandbox, task_id)
     if row is None:
         raise TaskNotFound()
     obj = task_object(row)

@@ -2,27 +2,19 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
-
-from mediagate.core.errors import InvalidParameter
+from mediagate.core import cursor as cursors
 
 
 def encode(seq: int) -> str:
-    return base64.urlsafe_b64encode(f"d.{seq}".encode()).decode().rstrip("=")
+    return cursors.pack(f"d.{seq}")
 
 
 def decode(cursor: str) -> int:
     """The sequence number the next page starts below; a bad cursor names `cursor`."""
     try:
-        if len(cursor) > 40:
-            raise ValueError
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii")
-        kind, seq = raw.split(".", 1)
-        if kind != "d" or not seq.isdigit() or len(seq) > 19:
-            raise ValueError
-        return int(seq)
-    except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise InvalidParameter(
-            "cursor", "is not a cursor this API returned; pass pagination.cursor unchanged"
-        ) from None
+        kind, seq = cursors.unpack(cursor, 40).split(".", 1)
+        if kind != "d":
+            raise ValueError("not a delivery cursor")
+        return cursors.number(seq)
+    except ValueError:
+        raise cursors.invalid() from None

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from mediagate.core.clock import iso_from_us
+from mediagate.core.cursor import MAX_INT64
 
 _DELIVERY_ID = re.compile(r"dlv_([0-9a-f]{16})")
 
@@ -45,7 +46,7 @@ def delivery_seq(text: str) -> int | None:
     if match is None:
         return None
     seq = int(match[1], 16)
-    return seq if seq < 2**63 else None
+    return seq if seq <= MAX_INT64 else None
 
 
 def delivery_object(row: Sequence[Any]) -> dict[str, Any]:

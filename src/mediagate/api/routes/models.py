@@ -50,8 +50,8 @@ async def list_models(
 ) -> Response:
     """Every model with its type, provider, input JSON schema and price; `type` and `provider`
     filter the list. `available` says whether the caller's key can run it here: a sandbox
-    key runs every model (on the simulator); a live key needs a configured provider, and
-    `unavailable_reason` names the settings that are missing."""
+    key runs every built-in model (on the simulator) but no plugin's; a live key needs a
+    configured provider, and `unavailable_reason` names the settings that are missing."""
     wanted_type = request.query_params.get("type")
     if wanted_type is not None and wanted_type not in TASK_TYPES:
         raise InvalidParameter("type", f"must be one of {', '.join(TASK_TYPES)}")
@@ -62,6 +62,6 @@ async def list_models(
         if (wanted_type is None or spec.type == wanted_type) and (
             wanted_provider is None or spec.provider == wanted_provider
         ):
-            reason = None if principal.sandbox else unavailable(spec)
+            reason = unavailable(spec, sandbox=principal.sandbox)
             items.append({**spec.as_dict(), "available": not reason, "unavailable_reason": reason})
     return responses.listing(items, cursor=None, has_more=False, total=len(items))
