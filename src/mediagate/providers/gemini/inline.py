@@ -57,8 +57,14 @@ async def fetch(url: str, http: httpx.AsyncClient) -> InlineImage:
                 if len(raw) > MAX_IMAGE_BYTES:
                     raise _invalid(f"is larger than {MAX_IMAGE_BYTES} bytes")
     except httpx.TransportError as exc:
-        raise RetryableError(f"fetching the input image: {type(exc).__name__}") from None
+        raise RetryableError(f"fetching the input image: {_describe(exc)}") from None
+    except httpx.InvalidURL as exc:  # a redirect to a URL that does not parse
+        raise _invalid(f"URL led to a URL that is not valid: {exc}") from None
     return InlineImage(mime_type, base64.b64encode(bytes(raw)).decode())
+
+
+def _describe(exc: Exception) -> str:
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
 
 
 async def inline_image(ref: str | None, http: httpx.AsyncClient) -> InlineImage | None:
