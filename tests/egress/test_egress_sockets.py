@@ -145,3 +145,23 @@ def test_a_proxy_from_the_environment_is_used_and_the_target_still_checked(
     with pytest.raises((EgressRefused, httpx.ConnectError, httpx.ConnectTimeout)):
         get("http://nothing-here.invalid/x")
     assert len(loopback.seen) == 1
+
+
+def test_a_name_that_resolves_slowly_is_refused(
+    loopback: Loopback, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A DNS server that does not answer in time: no connection at all, and the error says
+    why. (A slow resolver cannot be had on this machine otherwise: the lookup is replaced.)"""
+    calls: list[str] = []
+
+    async def slow(self, host, port, *args, **kwargs):
+        calls.append(host)
+        await asyncio.sleep(30)
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", port))]
+
+    monkeypatch.setattr(asyncio.BaseEventLoop, "getaddrinfo", slow)
+    policy = EgressPolicy(allow_private=False, resolve_timeout_s=0.2)
+    with pytest.raises(httpx.ConnectTimeout) as raised:
+        get(f"http://slow.invalid:{loopback.port}/x", policy)
+    assert str(raised.value) == "slow.invalid did not resolve within 0.2 s; not connecting"
+    assert calls == ["slow.invalid"] and loopback.seen == []

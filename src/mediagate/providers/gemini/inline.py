@@ -56,10 +56,10 @@ async def fetch(url: str, http: httpx.AsyncClient) -> InlineImage:
                 raw += chunk
                 if len(raw) > MAX_IMAGE_BYTES:
                     raise _invalid(f"is larger than {MAX_IMAGE_BYTES} bytes")
+    except (httpx.InvalidURL, httpx.UnsupportedProtocol) as exc:  # redirected to such a URL
+        raise _invalid(f"URL led to a URL the gateway cannot fetch: {exc}") from None
     except httpx.TransportError as exc:
         raise RetryableError(f"fetching the input image: {_describe(exc)}") from None
-    except httpx.InvalidURL as exc:  # a redirect to a URL that does not parse
-        raise _invalid(f"URL led to a URL that is not valid: {exc}") from None
     return InlineImage(mime_type, base64.b64encode(bytes(raw)).decode())
 
 
