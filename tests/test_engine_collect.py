@@ -84,15 +84,15 @@ def storage(tmp_path: Path) -> LocalStorage:
     return LocalStorage(tmp_path / "files", URLSigner(b"k" * 32))
 
 
-def _collect(storage, tmp_path, task_type, *outputs, max_bytes=10_000_000):
+def _collect(storage, tmp_path, task_type, *outputs, max_bytes=10_000_000, http=None):
     async def run():
-        async with httpx.AsyncClient() as http:
+        async with http or httpx.AsyncClient() as http_:
             return await collect(
                 list(outputs),
                 task_type=task_type,
                 key_prefix="acct_a/task_b",
                 storage=storage,
-                http=http,
+                http=http_,
                 work_dir=tmp_path / "work",
                 max_bytes=max_bytes,
             )
@@ -153,6 +153,36 @@ def test_transient_fetch_failures_are_retryable(origin, storage, tmp_path):
         _collect(storage, tmp_path, "image", JobOutput(url=f"{origin}/busy"))
     with pytest.raises(RetryableError):  # nobody listens there
         _collect(storage, tmp_path, "image", JobOutput(url="http://127.0.0.1:9/x.png"))
+
+
+def test_outputs_come_only_from_public_addresses_or_configured_provider_hosts(
+    origin, storage, tmp_path
+):
+    """The engine's client for outputs: a provider (here kling, configured on 127.0.0.1) may
+    point to its own host; an output on another private address (`localhost`, the same server)
+    is refused, naming the address, and nothing is stored."""
+    from mediagate.config import Settings
+    from mediagate.engine.runtime import Engine
+    from mediagate.engine.wakeup import Wakeup
+    from mediagate.providers.registry import build_providers
+
+    settings = Settings(data_dir=tmp_path / "data", kling_base_url=origin, webhook_concurrency=0)
+
+    def engine_http() -> httpx.AsyncClient:
+        return Engine(settings, None, storage, build_providers(settings), Wakeup()).http  # type: ignore[arg-type]
+
+    auth = {"Authorization": "Bearer s3cret"}
+    output = JobOutput(url=f"{origin}/image.png", headers=auth)
+    [item] = _collect(storage, tmp_path, "image", output, http=engine_http())
+    assert item["key"] == "acct_a/task_b/0.png"
+    asyncio.run(storage.delete_prefix("acct_a/task_b/"))
+    elsewhere = origin.replace("127.0.0.1", "localhost")
+    with pytest.raises(ResultUnavailable) as caught:
+        output = JobOutput(url=f"{elsewhere}/image.png", headers=auth)
+        _collect(storage, tmp_path, "image", output, http=engine_http())
+    assert "localhost resolves to" in caught.value.message
+    assert "loopback address" in caught.value.message
+    assert not storage.path_of("acct_a/task_b/0.png").exists()
 
 
 def test_result_links_sign_the_preview_like_the_file(storage):

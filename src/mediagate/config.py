@@ -116,8 +116,9 @@ class Settings(BaseSettings):
     )
     fetch_private_urls: bool = Field(
         default=False,
-        description="Let adapters download URLs from clients (input images the provider takes "
-        "only inline) from private and loopback addresses; off: such URLs are refused.",
+        description="Connect to private, loopback and other non-public addresses for URLs the "
+        "gateway did not choose (input images it downloads, provider outputs off the "
+        "provider's host, webhook and callback URLs); off: such addresses are refused.",
     )
     fallbacks: dict[str, list[str]] = Field(
         default_factory=dict,

@@ -32,7 +32,7 @@ from mediagate.providers.base import (
     RetryableError,
     SubmitRequest,
 )
-from mediagate.providers.egress import untrusted_url_client
+from mediagate.providers.egress import EgressPolicy, egress_client
 from mediagate.providers.gemini import GeminiProvider, inline
 from mediagate.providers.gemini.images import images_of
 from mediagate.providers.gemini.veo import status as operation_status
@@ -332,6 +332,9 @@ def test_the_gateway_removes_stored_images(gateway: Gateway) -> None:
 def image_server() -> Iterator[str]:
     async def image(request: Request) -> Response:
         IMAGE_REQUESTS.append(request.path_params["name"])
+        if request.path_params["name"] == "moved.png":  # to the same server, by another name
+            where = f"http://localhost:{request.url.port}/heron.png"
+            return Response(status_code=302, headers={"location": where})
         if request.path_params["name"] != "heron.png":
             return Response("no such image", status_code=404)
         return Response(PNG, media_type="image/png")
@@ -375,32 +378,29 @@ def test_input_image_urls_on_private_addresses_are_refused(
     for url in urls:
         error = refused(sim_server, request(prompt="a private heron", image=url))
         assert error.code == "INVALID_INPUT", url
-        assert "private or local address" in error.message
+        assert "not a public address" in error.message
         assert "MEDIAGATE_FETCH_PRIVATE_URLS" in error.message
     assert IMAGE_REQUESTS == []
     assert sim_server.sim.requests_for("a private heron") == []  # nor did the provider
 
 
-def test_a_redirect_to_a_private_address_is_refused() -> None:
-    """A public URL that redirects to a private one is refused at the redirect. (A public host
-    cannot be served on loopback: this one is answered by an in-memory transport.)"""
-    seen: list[str] = []
-
-    def answer(req: httpx.Request) -> httpx.Response:
-        seen.append(str(req.url))
-        return httpx.Response(302, headers={"location": "http://10.0.0.7/secret.png"})
+def test_a_redirect_to_a_private_address_is_refused(image_server: str) -> None:
+    """An allowed URL that redirects to a private one is refused at the redirect. (A public
+    host cannot be served on loopback: here 127.0.0.1 is allowed as a host the operator
+    configured, and it redirects to `localhost`, which is not.)"""
+    IMAGE_REQUESTS.clear()
 
     async def fetch() -> None:
-        client = untrusted_url_client(
-            allow_private=False, timeout=httpx.Timeout(5.0), transport=httpx.MockTransport(answer)
-        )
-        async with client:
-            await inline.fetch("http://93.184.216.34/fox.png", client)
+        policy = EgressPolicy(trusted_hosts=frozenset({"127.0.0.1"}))
+        async with egress_client(policy, timeout=5.0, follow_redirects=True) as client:
+            await inline.fetch(f"{image_server}/moved.png", client)
 
     with pytest.raises(ProviderError) as raised:
         asyncio.run(fetch())
-    assert raised.value.code == "INVALID_INPUT" and "10.0.0.7" in raised.value.message
-    assert seen == ["http://93.184.216.34/fox.png"]  # the redirect target was never requested
+    assert raised.value.code == "INVALID_INPUT"
+    assert "localhost resolves to" in raised.value.message
+    assert "loopback" in raised.value.message
+    assert IMAGE_REQUESTS == ["moved.png"]  # the redirect target was never requested
 
 
 def test_cancel_ends_the_task_and_its_polls(gateway: Gateway) -> None:

@@ -132,6 +132,12 @@ def test_bodies_that_are_not_json_objects_are_refused(caller):
         "http://10.1.2.3/hook",
         "http://192.168.0.10/hook",
         "http://169.254.169.254/latest/meta-data",
+        "http://[::ffff:127.0.0.1]/hook",  # IPv4-mapped
+        "http://[::127.0.0.1]/hook",  # IPv4-compatible
+        "http://[64:ff9b::a9fe:a9fe]/hook",  # NAT64 of 169.254.169.254
+        "http://[2002:a00:1::1]/hook",  # 6to4 of 10.0.0.1
+        "http://[ff02::1]/hook",  # multicast
+        "http://224.0.0.251/hook",
     ],
 )
 def test_private_addresses_are_refused_at_registration(caller, url):
@@ -144,6 +150,14 @@ def test_private_addresses_are_refused_at_registration(caller, url):
     endpoint = _create(caller.http)
     r = caller.http.patch(f"/api/v1/webhooks/{endpoint['id']}", json={"url": url})
     assert r.status_code == 400 and error_of(r)["message"].startswith("url:")
+
+
+def test_a_name_that_does_not_exist_is_refused_at_registration(caller):
+    r = caller.http.post("/api/v1/webhooks", json={"url": "https://hooks.mediagate.invalid/x"})
+    assert r.status_code == 400
+    error = error_of(r)
+    assert error["code"] == "INVALID_PARAMETER"
+    assert error["message"] == "url: hooks.mediagate.invalid does not resolve to any address"
 
 
 def test_another_accounts_endpoint_is_not_found_like_an_unknown_one(caller, other):

@@ -446,6 +446,45 @@ def test_a_private_callback_url_is_refused_at_create_and_at_delivery(engine_live
     assert receiver.got() == []
 
 
+@pytest.mark.parametrize(
+    ("host", "shown"),
+    [("localhost", "localhost resolves to"), ("[::127.0.0.1]", "::127.0.0.1 is")],
+)
+def test_an_endpoint_on_a_private_address_gets_nothing(engine_live, receiver, host, shown):
+    """An endpoint registered on a public address whose URL now names loopback: by a name that
+    resolves to it (as after a DNS change), or as an IPv4-compatible IPv6 address. Delivery
+    refuses the address it would connect to, the log says why, the receiver gets nothing."""
+    with engine_live.client() as http:
+        endpoint = _endpoint(http, "https://93.184.215.14/hooks/moved")
+        private = receiver.url("/moved").replace("127.0.0.1", host)
+        asyncio.run(_set_endpoint_url(engine_live.url, endpoint["id"], private))
+        try:
+            wait_for(http, _task(http))
+            items = _wait_log(http, endpoint["id"], lambda items: any(d["error"] for d in items))
+        finally:
+            assert http.delete(f"/api/v1/webhooks/{endpoint['id']}").status_code in (200, 204)
+    refused = next(d for d in items if d["error"])
+    assert refused["error"].startswith(shown), refused
+    assert "loopback address" in refused["error"]
+    assert refused["response_status"] is None and refused["next_attempt_at"] is not None
+    assert receiver.got() == []
+
+
+async def _set_endpoint_url(url: str, endpoint_id: str, endpoint_url: str) -> None:
+    from mediagate.db import Database
+    from mediagate.db.urls import parse_database_url
+
+    db = Database(parse_database_url(url))
+    try:
+        async with db.write() as conn:
+            await conn.execute(
+                text("UPDATE webhook_endpoints SET url = :url WHERE id = :id"),
+                {"url": endpoint_url, "id": endpoint_id},
+            )
+    finally:
+        await db.close()
+
+
 async def _stored_task(url: str, callback_url: str) -> str:
     """A due task of the engine tests' account with `callback_url`, written to the store."""
     from mediagate.core.ids import new_id

@@ -6,6 +6,8 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from mediagate.core.urls import http_url
+
 
 class ModelInput(BaseModel):
     """An input schema: unknown fields are refused (a typo must not be silently ignored)."""
@@ -18,11 +20,10 @@ def prompt(max_length: int = 2000, **kwargs: Any) -> Any:
 
 
 def _image_ref(value: str) -> str:
-    if value.startswith(("https://", "http://")):
-        if len(value) > 4096 or any(c.isspace() for c in value):
-            raise ValueError("must be a URL of at most 4096 characters, without spaces")
-        return value
     if value.startswith("data:image/") and ";base64," in value[:40]:
+        return value
+    if value.startswith(("https://", "http://")):
+        http_url(value)  # parsed as it will be fetched (by the gateway or the provider)
         return value
     raise ValueError("must be an http(s) URL or a data:image/...;base64, URI")
 

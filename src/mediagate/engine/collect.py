@@ -16,6 +16,7 @@ from mediagate.media.thumbnail import CONTENT_TYPE as THUMBNAIL_CONTENT_TYPE
 from mediagate.media.thumbnail import FORMAT as THUMBNAIL_FORMAT
 from mediagate.media.thumbnail import ThumbnailUnavailable, make_thumbnail
 from mediagate.providers import JobOutput, ProviderError, RetryableError
+from mediagate.providers.egress import EgressRefused
 from mediagate.storage import Storage
 
 #: The formats a task of each type may deliver.
@@ -157,6 +158,8 @@ async def _fetch(output: JobOutput, dest: Path, http: httpx.AsyncClient, max_byt
                     fh.write(chunk)
     except httpx.TransportError as exc:
         raise RetryableError(f"fetching the output: {type(exc).__name__}: {exc}") from None
+    except EgressRefused as exc:
+        raise ResultUnavailable(f"the output's URL was refused: {exc.message}") from None
 
 
 # Concurrent steps' measurements share thread hops (a burst of finishing jobs is many of them).

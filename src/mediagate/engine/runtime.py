@@ -15,6 +15,7 @@ from mediagate.engine.jobs import TaskSteps
 from mediagate.engine.steps import StepContext
 from mediagate.engine.wakeup import Wakeup
 from mediagate.engine.worker import Worker
+from mediagate.providers.egress import EgressPolicy, egress_client
 from mediagate.providers.registry import ProviderSet
 from mediagate.storage import Storage
 from mediagate.webhooks.sender import WebhookSender
@@ -34,8 +35,12 @@ class Engine:
         self.settings = settings
         self.db = db
         self.wakeup = wakeup
-        self.http = httpx.AsyncClient(
-            timeout=httpx.Timeout(60.0, connect=10.0), follow_redirects=True
+        # Provider outputs: public addresses, or the hosts the operator configured providers at.
+        policy = EgressPolicy(
+            allow_private=settings.fetch_private_urls, trusted_hosts=providers.configured_hosts()
+        )
+        self.http = egress_client(
+            policy, timeout=httpx.Timeout(60.0, connect=10.0), follow_redirects=True
         )
         self.providers = providers
         ctx = StepContext(

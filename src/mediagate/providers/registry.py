@@ -81,6 +81,15 @@ class ProviderSet:
                 return None
         return "; ".join(missing)
 
+    def configured_hosts(self) -> frozenset[str]:
+        """The hosts of the live remote providers' base URLs: the operator chose them, so
+        their outputs are fetched from whatever address they have (a private one too)."""
+        return frozenset(
+            httpx.URL(p.connection.base_url).host.lower()
+            for p in self.live.values()
+            if isinstance(p, RemoteProvider)
+        )
+
     async def aclose(self) -> None:
         for provider in {id(p): p for p in [*self.live.values(), *self.sandbox.values()]}.values():
             with contextlib.suppress(Exception):

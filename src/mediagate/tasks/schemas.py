@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from typing import Any
-from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from mediagate.catalog.spec import ModelSpec, TaskType
 from mediagate.core import jsonutil
+from mediagate.core.urls import http_url
 from mediagate.tasks.statuses import Status
 
 METADATA_MAX_BYTES = 16 * 1024
@@ -50,11 +50,7 @@ class CreateTaskRequest(BaseModel):
     def _callback_url(cls, value: str | None) -> str | None:
         if value is None:
             return None
-        if not value.isprintable() or " " in value:
-            raise ValueError("must not contain spaces or control characters")
-        parts = urlsplit(value)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError("must be an absolute http:// or https:// URL")
+        http_url(value, max_length=2048)  # parsed as the sender will request it
         return value
 
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from typing import Literal
-from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr, field_validator
 
+from mediagate.core.urls import http_url
 from mediagate.events.service import TYPES
 
 #: What an endpoint receives when it names no events: every status change of a task.
@@ -24,15 +24,7 @@ _EVENTS_DOC = (
 
 
 def check_url(value: str) -> str:
-    if not value.isprintable() or " " in value:
-        raise ValueError("must not contain spaces or control characters")
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError("must be an absolute http:// or https:// URL")
-    try:
-        parts.port  # noqa: B018 - raises on a port that is not a number in range
-    except ValueError:
-        raise ValueError("has an invalid port") from None
+    http_url(value, max_length=URL_MAX)  # parsed as the sender will request it
     return value
 
 

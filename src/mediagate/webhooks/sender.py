@@ -27,7 +27,7 @@ from mediagate.db.dialect import DELIVERIES_CHANNEL
 from mediagate.engine.repository import lease_token
 from mediagate.engine.wakeup import Wakeup
 from mediagate.engine.worker import Worker
-from mediagate.providers.egress import refuse_private
+from mediagate.providers.egress import EgressPolicy, egress_client
 from mediagate.storage import Storage
 from mediagate.tasks.results import ResultLinks
 from mediagate.tasks.serialize import Linker
@@ -110,11 +110,10 @@ class WebhookSender:
     def __init__(self, settings: Settings, db: Database, storage: Storage) -> None:
         self.db = db
         slots = settings.webhook_concurrency
-        hooks = {} if settings.fetch_private_urls else {"request": [refuse_private]}
-        self.http = httpx.AsyncClient(
+        self.http = egress_client(
+            EgressPolicy(allow_private=settings.fetch_private_urls),
             timeout=httpx.Timeout(settings.webhook_timeout_seconds),
             follow_redirects=False,
-            event_hooks=hooks,
             headers={"user-agent": USER_AGENT},
             limits=httpx.Limits(max_connections=slots, max_keepalive_connections=slots),
         )

@@ -13,7 +13,7 @@ import httpx
 from mediagate.catalog.gemini_models import GEMINI_MODELS
 from mediagate.catalog.spec import ModelSpec
 from mediagate.providers.base import JobNotFound, JobState, JobStatus, ProviderError, SubmitRequest
-from mediagate.providers.egress import untrusted_url_client
+from mediagate.providers.egress import EgressPolicy, egress_client
 from mediagate.providers.gemini import errors, images, veo
 from mediagate.providers.gemini.files import InlineFiles
 from mediagate.providers.gemini.inline import inline_image
@@ -34,9 +34,10 @@ class GeminiProvider(RemoteProvider):
         self.inline = InlineFiles(root)
         # Input image URLs come from clients: fetched without the provider's credentials, and
         # only from public addresses unless the operator allows private ones.
-        self._images_http = untrusted_url_client(
-            allow_private=connection.allow_private_urls,
+        self._images_http = egress_client(
+            EgressPolicy(allow_private=connection.allow_private_urls),
             timeout=httpx.Timeout(30.0, connect=10.0),
+            follow_redirects=True,
         )
 
     def models(self) -> Sequence[ModelSpec]:

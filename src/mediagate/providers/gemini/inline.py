@@ -56,9 +56,15 @@ async def fetch(url: str, http: httpx.AsyncClient) -> InlineImage:
                 raw += chunk
                 if len(raw) > MAX_IMAGE_BYTES:
                     raise _invalid(f"is larger than {MAX_IMAGE_BYTES} bytes")
+    except (httpx.InvalidURL, httpx.UnsupportedProtocol) as exc:  # redirected to such a URL
+        raise _invalid(f"URL led to a URL the gateway cannot fetch: {exc}") from None
     except httpx.TransportError as exc:
-        raise RetryableError(f"fetching the input image: {type(exc).__name__}") from None
+        raise RetryableError(f"fetching the input image: {_describe(exc)}") from None
     return InlineImage(mime_type, base64.b64encode(bytes(raw)).decode())
+
+
+def _describe(exc: Exception) -> str:
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
 
 
 async def inline_image(ref: str | None, http: httpx.AsyncClient) -> InlineImage | None:
