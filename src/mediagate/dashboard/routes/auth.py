@@ -30,7 +30,7 @@ def _next_path(raw: object) -> str:
 
 
 def _sign_in_page(
-    request: Request, *, error: str | None = None, status_code: int = 200
+    request: Request, next_path: object, *, error: str | None = None, status_code: int = 200
 ) -> Response:
     token = secrets.token_urlsafe(24)
     response = render.page(
@@ -39,7 +39,7 @@ def _sign_in_page(
         status_code=status_code,
         token=token,
         error=error,
-        next=_next_path(request.query_params.get("next")),
+        next=_next_path(next_path),
     )
     response.set_cookie(
         SIGN_IN_COOKIE, token, max_age=3600, path="/dashboard", httponly=True,
@@ -55,7 +55,7 @@ async def home() -> Response:
 
 @router.get("/sign-in")
 async def sign_in_form(request: Request) -> Response:
-    return _sign_in_page(request)
+    return _sign_in_page(request, request.query_params.get("next"))
 
 
 @router.post("/sign-in")
@@ -72,7 +72,12 @@ async def sign_in(request: Request) -> Response:
     secret = secret.strip() if isinstance(secret, str) else ""
     opened = await sessions.open_session(request.app.state.db, secret) if secret else None
     if opened is None:
-        return _sign_in_page(request, error="That API key is unknown or revoked.", status_code=401)
+        return _sign_in_page(
+            request,
+            form.get("next"),
+            error="That API key is unknown or revoked.",
+            status_code=401,
+        )
     response = render.redirect(_next_path(form.get("next")))
     response.set_cookie(
         sessions.COOKIE, opened.cookie_value, max_age=sessions.SESSION_SECONDS,

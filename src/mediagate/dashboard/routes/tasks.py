@@ -8,6 +8,7 @@ from typing import Any
 
 import orjson
 from fastapi import APIRouter, Depends, Request
+from starlette.datastructures import QueryParams
 from starlette.responses import Response
 
 from mediagate.api.links import linker_for
@@ -46,7 +47,8 @@ def _models_for(session: Session, unavailable: Any) -> list[dict[str, Any]]:
 
 @router.get("/tasks")
 async def task_list(request: Request, session: Session = Depends(current_session)) -> Response:
-    params = request.query_params
+    # The filter form sends every field; an empty one means "any".
+    params = QueryParams([(k, v) for k, v in request.query_params.multi_items() if v != ""])
     shown = {name: params.get(name, "") for name in FILTERS}
     error = None
     page = None
