@@ -13,8 +13,10 @@ import httpx
 from dashboard_support import CSRF
 from sqlalchemy import select, update
 
-from helpers import insert_tasks
+from helpers import insert_tasks, serve_app
 from mediagate.accounts import service as accounts
+from mediagate.api import create_app
+from mediagate.config import Settings
 from mediagate.db.tables import dashboard_sessions
 
 
@@ -235,3 +237,23 @@ def test_bad_form_input_is_a_400_naming_the_field(live):
     errors = dict(re.findall(r'class="field-error" id="in-(\w+)-error">([^<]*)<', answer.text))
     assert answer.status_code == 400 and "1920" in errors["width"], errors
     assert 'value="5000"' in answer.text  # what was typed is kept
+
+
+def test_result_origins_of_the_settings_are_allowed_by_the_csp(database_urls, tmp_path):
+    """Results served from MEDIAGATE_PUBLIC_URL (or an S3 endpoint) on plain http load in the
+    pages too; https: ones always do."""
+    settings = Settings(
+        database_url=database_urls("sqlite"),
+        data_dir=tmp_path,
+        workers=0,
+        public_url="http://media.lan:8000/",
+        s3_endpoint_url="http://minio.lan:9000",
+    )
+    server, thread, base_url = serve_app(create_app(settings))
+    try:
+        csp = httpx.get(base_url + "/dashboard/sign-in").headers["content-security-policy"]
+    finally:
+        server.should_exit = True
+        thread.join(10)
+    media = "'self' data: https: http://media.lan:8000 http://minio.lan:9000"
+    assert f"img-src {media};" in csp and f"media-src {media};" in csp

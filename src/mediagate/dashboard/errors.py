@@ -25,8 +25,8 @@ def page(request: Request, exc: ServiceError) -> Response:
     if isinstance(exc, SignInRequired):
         if request.method == "GET" and not request.url.path.endswith("/stream"):
             target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-            return render.redirect(f"{PREFIX}/sign-in?{urlencode({'next': target})}")
-        return render.redirect(f"{PREFIX}/sign-in")
+            return render.redirect(request, f"{PREFIX}/sign-in?{urlencode({'next': target})}")
+        return render.redirect(request, f"{PREFIX}/sign-in")
     title = _TITLES.get(exc.status_code, "Error" if exc.status_code < 500 else "Server error")
     return render.page(
         request,

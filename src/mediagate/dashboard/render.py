@@ -61,9 +61,9 @@ def page(
     html = _env.get_template(template).render(
         request=request, session=session, path=request.url.path, **context
     )
-    return secure_headers(HTMLResponse(html, status_code=status_code))
+    return secure_headers(HTMLResponse(html, status_code=status_code), request.app.state.settings)
 
 
-def redirect(url: str) -> Response:
+def redirect(request: Request, url: str) -> Response:
     """After a form: see the result with a GET (303), so a reload never repeats the POST."""
-    return secure_headers(RedirectResponse(url, status_code=303))
+    return secure_headers(RedirectResponse(url, status_code=303), request.app.state.settings)

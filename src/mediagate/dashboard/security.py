@@ -10,19 +10,20 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
 
+from mediagate.config import Settings
 from mediagate.core.errors import ServiceError
 from mediagate.dashboard import sessions
 from mediagate.dashboard.sessions import Session
 
 #: Pages load their script and style from the dashboard itself and nothing inline; results
-#: (images, video, audio) may come from the gateway or from an object store's presigned URLs.
+#: (images, video, audio) come from the gateway, from an object store's presigned URLs
+#: (`https:`), or from the origins of `MEDIAGATE_PUBLIC_URL` and `MEDIAGATE_S3_ENDPOINT_URL`.
 CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
-    "img-src 'self' data: https:; media-src 'self' https:; form-action 'self'; "
-    "frame-ancestors 'none'; base-uri 'none'"
+    "img-src {media}; media-src {media}; form-action 'self'; frame-ancestors 'none'; "
+    "base-uri 'none'"
 )
 HEADERS = {
-    "Content-Security-Policy": CSP,
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
     "Referrer-Policy": "same-origin",
@@ -42,8 +43,17 @@ class Forbidden(ServiceError):
     code = "FORBIDDEN"
 
 
-def secure_headers(response: Response) -> Response:
+def content_security_policy(settings: Settings) -> str:
+    sources = ["'self'", "data:", "https:"]
+    for url in (settings.public_url, settings.s3_endpoint_url):
+        if url and url.startswith("http://"):
+            sources.append(_origin(url))
+    return CSP.format(media=" ".join(dict.fromkeys(sources)))
+
+
+def secure_headers(response: Response, settings: Settings) -> Response:
     response.headers.update(HEADERS)
+    response.headers["Content-Security-Policy"] = content_security_policy(settings)
     return response
 
 

@@ -49,8 +49,8 @@ def _sign_in_page(
 
 
 @router.get("")
-async def home() -> Response:
-    return render.redirect("/dashboard/tasks")
+async def home(request: Request) -> Response:
+    return render.redirect(request, "/dashboard/tasks")
 
 
 @router.get("/sign-in")
@@ -78,7 +78,7 @@ async def sign_in(request: Request) -> Response:
             error="That API key is unknown or revoked.",
             status_code=401,
         )
-    response = render.redirect(_next_path(form.get("next")))
+    response = render.redirect(request, _next_path(form.get("next")))
     response.set_cookie(
         sessions.COOKIE, opened.cookie_value, max_age=sessions.SESSION_SECONDS,
         path="/dashboard", httponly=True, samesite="lax", secure=is_https(request),
@@ -91,6 +91,6 @@ async def sign_in(request: Request) -> Response:
 async def sign_out(request: Request, session: Session = Depends(current_session)) -> Response:
     await checked_form(request, session)
     await sessions.close(request.app.state.db, session)
-    response = render.redirect("/dashboard/sign-in")
+    response = render.redirect(request, "/dashboard/sign-in")
     response.delete_cookie(sessions.COOKIE, path="/dashboard")
     return response

@@ -148,7 +148,7 @@ async def create_task(request: Request, session: Session = Depends(current_sessi
         )
     if not created.replayed:
         request.app.state.wakeup.notify_local()
-    return render.redirect(f"/dashboard/tasks/{created.task['id']}")
+    return render.redirect(request, f"/dashboard/tasks/{created.task['id']}")
 
 
 @router.get("/tasks/{task_id}")
@@ -186,6 +186,6 @@ async def cancel_task(
     except ServiceError as exc:
         if exc.status_code != 409:
             raise
-        return render.redirect(f"/dashboard/tasks/{task_id}?notice=not-cancellable")
+        return render.redirect(request, f"/dashboard/tasks/{task_id}?notice=not-cancellable")
     request.app.state.wakeup.notify_local()
-    return render.redirect(f"/dashboard/tasks/{task_id}?notice=cancelled")
+    return render.redirect(request, f"/dashboard/tasks/{task_id}?notice=cancelled")

@@ -87,7 +87,7 @@ async def create(request: Request, session: Session = Depends(current_session)) 
         return _list_page(
             request, session, endpoints, errors={field: problem}, values=values, status_code=400
         )
-    return render.redirect(f"/dashboard/webhooks/{created['id']}?notice=created")
+    return render.redirect(request, f"/dashboard/webhooks/{created['id']}?notice=created")
 
 
 @router.get("/webhooks/{webhook_id}")
@@ -143,7 +143,7 @@ async def delete(
 ) -> Response:
     await checked_form(request, session)
     await service.delete_endpoint(request.app.state.db, session.principal, webhook_id)
-    return render.redirect("/dashboard/webhooks?notice=deleted")
+    return render.redirect(request, "/dashboard/webhooks?notice=deleted")
 
 
 @router.post("/webhooks/{webhook_id}/{action}")
@@ -155,7 +155,7 @@ async def act(
     if action not in ("disable", "enable", "rotate-secret", "test"):
         raise ServiceError(f"unknown action {action[:40]!r}")
     notice = await _act(request, session, webhook_id, action)
-    return render.redirect(f"/dashboard/webhooks/{webhook_id}?notice={notice}")
+    return render.redirect(request, f"/dashboard/webhooks/{webhook_id}?notice={notice}")
 
 
 @router.post("/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver")
@@ -167,4 +167,4 @@ async def redeliver(
 ) -> Response:
     await checked_form(request, session)
     await service.redeliver(request.app.state.db, session.principal, webhook_id, delivery_id)
-    return render.redirect(f"/dashboard/webhooks/{webhook_id}?notice=redelivered")
+    return render.redirect(request, f"/dashboard/webhooks/{webhook_id}?notice=redelivered")
