@@ -16,6 +16,7 @@ from sqlalchemy import select, update
 from helpers import insert_tasks, serve_app
 from mediagate.accounts import service as accounts
 from mediagate.api import create_app
+from mediagate.catalog import CATALOG
 from mediagate.config import Settings
 from mediagate.db.tables import dashboard_sessions
 
@@ -257,3 +258,14 @@ def test_result_origins_of_the_settings_are_allowed_by_the_csp(database_urls, tm
         thread.join(10)
     media = "'self' data: https: http://media.lan:8000 http://minio.lan:9000"
     assert f"img-src {media};" in csp and f"media-src {media};" in csp
+
+
+def test_the_new_task_form_renders_for_every_model(live):
+    http, _ = _sign_in(live, live.new_key(test=True).secret)
+    for spec in CATALOG:
+        page = http.get("/dashboard/tasks/new", params={"model": spec.id})
+        assert page.status_code == 200, spec.id
+        assert f'<option value="{spec.id}" selected>' in page.text
+        assert 'id="in-prompt"' in page.text and ">Create</button>" in page.text
+    unknown = http.get("/dashboard/tasks/new", params={"model": "no-such-model"})
+    assert unknown.status_code == 400 and "There is no model" in unknown.text
