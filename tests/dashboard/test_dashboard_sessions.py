@@ -269,3 +269,10 @@ def test_the_new_task_form_renders_for_every_model(live):
         assert 'id="in-prompt"' in page.text and ">Create</button>" in page.text
     unknown = http.get("/dashboard/tasks/new", params={"model": "no-such-model"})
     assert unknown.status_code == 400 and "There is no model" in unknown.text
+
+
+def test_a_wrong_method_is_a_405_page_with_the_apis_allow_header(live):
+    answer = httpx.get(live.base_url + "/dashboard/sign-out")
+    assert answer.status_code == 405 and "Not allowed" in answer.text
+    api = httpx.delete(live.base_url + "/api/v1/tasks")
+    assert answer.headers.get("allow") == api.headers.get("allow")

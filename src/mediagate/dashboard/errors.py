@@ -28,7 +28,7 @@ def page(request: Request, exc: ServiceError) -> Response:
             return render.redirect(request, f"{PREFIX}/sign-in?{urlencode({'next': target})}")
         return render.redirect(request, f"{PREFIX}/sign-in")
     title = _TITLES.get(exc.status_code, "Error" if exc.status_code < 500 else "Server error")
-    return render.page(
+    response = render.page(
         request,
         "error.html",
         status_code=exc.status_code,
@@ -36,3 +36,5 @@ def page(request: Request, exc: ServiceError) -> Response:
         code=exc.code,
         message=exc.message,
     )
+    response.headers.update(exc.headers)  # Allow, Retry-After
+    return response
