@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from mediagate.db.tables import accounts, api_keys
@@ -77,23 +77,34 @@ async def insert_key(
     )
 
 
-async def principal_by_hash(conn: AsyncConnection, key_hash: str) -> Principal | None:
-    row = (
-        await conn.execute(
-            select(
-                api_keys.c.account_id,
-                api_keys.c.id,
-                api_keys.c.mode,
-                accounts.c.prepaid,
-                api_keys.c.spend_limit_micros,
-            )
-            .join(accounts, accounts.c.id == api_keys.c.account_id)
-            .where(api_keys.c.key_hash == key_hash, api_keys.c.revoked_at.is_(None))
+def _principal_query(condition: ColumnElement[bool]):  # type: ignore[no-untyped-def]
+    return (
+        select(
+            api_keys.c.account_id,
+            api_keys.c.id,
+            api_keys.c.mode,
+            accounts.c.prepaid,
+            api_keys.c.spend_limit_micros,
         )
-    ).first()
+        .join(accounts, accounts.c.id == api_keys.c.account_id)
+        .where(condition, api_keys.c.revoked_at.is_(None))
+    )
+
+
+async def _principal(conn: AsyncConnection, condition: ColumnElement[bool]) -> Principal | None:
+    row = (await conn.execute(_principal_query(condition))).first()
     if row is None:
         return None
     return Principal(row[0], row[1], row[2], bool(row[3]), row[4] is not None)
+
+
+async def principal_by_hash(conn: AsyncConnection, key_hash: str) -> Principal | None:
+    return await _principal(conn, api_keys.c.key_hash == key_hash)
+
+
+async def principal_by_key_id(conn: AsyncConnection, key_id: str) -> Principal | None:
+    """The principal of a key known by its id (a dashboard session's); None once revoked."""
+    return await _principal(conn, api_keys.c.id == key_id)
 
 
 def _key_rows_query():  # type: ignore[no-untyped-def]

@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 
-from mediagate import __version__
+from mediagate import __version__, dashboard
 from mediagate.api import errors, openapi
 from mediagate.api.fastpath import FastTaskReads
 from mediagate.api.limits import BodySizeLimit
@@ -101,4 +101,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(FastTaskReads, limiter=limiter)
     for module in (tasks, events, webhooks, account, models, files, health, metrics, openai):
         app.include_router(module.router)
+    dashboard.install(app)
     return app

@@ -15,6 +15,7 @@ from starlette.routing import Match
 from mediagate.api import responses
 from mediagate.core.errors import InvalidParameter, ServiceError
 from mediagate.core.validation import describe
+from mediagate.dashboard import errors as dashboard_errors
 from mediagate.openai_face import errors as openai_errors
 
 log = logging.getLogger("mediagate.api")
@@ -41,9 +42,12 @@ def _validation_message(exc: RequestValidationError) -> str:
 
 
 def _render(request: Request, exc: ServiceError) -> Response:
-    """The one place that picks the shape: OpenAI's on `/v1/...`, the envelope elsewhere."""
+    """The one place that picks the shape: OpenAI's on `/v1/...`, a page on `/dashboard/...`,
+    the envelope elsewhere."""
     if openai_errors.applies_to(request.url.path):
         return openai_errors.from_service_error(exc)
+    if dashboard_errors.applies_to(request.url.path):
+        return dashboard_errors.page(request, exc)
     return responses.error(exc.status_code, exc.code, exc.message, exc.headers or None)
 
 

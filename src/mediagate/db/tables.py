@@ -339,3 +339,18 @@ ledger_entries = Table(
     Index("ix_ledger_entries_account", "account_id", "seq"),
     Index("ux_ledger_entries_task", "task_id", "type", unique=True),
 )
+
+
+#: Dashboard sign-ins (migration 0009): the hash of the cookie's random id, the key it was opened
+#: with (read with the session on every request, so revoking the key ends it) and its CSRF token.
+dashboard_sessions = Table(
+    "dashboard_sessions",
+    metadata,
+    Column("id_hash", String(64), primary_key=True),
+    Column("key_id", String(40), ForeignKey("api_keys.id", ondelete="CASCADE"), nullable=False),
+    Column("csrf_token", String(64), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("expires_at", BigInteger, nullable=False),
+    Index("ix_dashboard_sessions_expires", "expires_at"),
+    Index("ix_dashboard_sessions_key", "key_id"),
+)

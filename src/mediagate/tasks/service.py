@@ -182,6 +182,20 @@ async def get_for_key(
     return task_object(row[1:], links=links)
 
 
+async def get(
+    db: Database, principal: Principal, task_id: str, links: Linker | None = None
+) -> dict[str, Any]:
+    """One task of the principal's account (the dashboard's read, with a session instead of a
+    key); 404 for anything else, as `get_for_key`."""
+    if not plausible_id(task_id):
+        raise TaskNotFound()
+    async with db.read() as conn:
+        row = await repository.get(conn, principal.account_id, task_id)
+    if row is None:
+        raise TaskNotFound()
+    return task_object(row, links=links)
+
+
 async def list_page(
     db: Database,
     principal: Principal,

@@ -17,7 +17,12 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from mediagate.db import Database, dialect
-from mediagate.db.tables import webhook_deliveries, webhook_endpoints, webhook_secrets
+from mediagate.db.tables import (
+    task_events,
+    webhook_deliveries,
+    webhook_endpoints,
+    webhook_secrets,
+)
 from mediagate.engine import repository as engine_repository
 
 Row = Sequence[Any]
@@ -378,3 +383,18 @@ async def next_due(conn: AsyncConnection, now: int) -> int | None:
     )
     found = [t for t in (retry, lease) if t is not None]
     return min(found) if found else None
+
+
+async def task_deliveries(
+    conn: AsyncConnection, account_id: str, task_id: str, limit: int
+) -> list[Row]:
+    """The deliveries of one task's events, newest first: `DELIVERY_COLUMNS`, then the
+    endpoint id (None for the task's callback URL)."""
+    query = (
+        select(*DELIVERY_COLUMNS, webhook_deliveries.c.endpoint_id)
+        .join(task_events, task_events.c.seq == webhook_deliveries.c.event_seq)
+        .where(task_events.c.task_id == task_id, webhook_deliveries.c.account_id == account_id)
+        .order_by(webhook_deliveries.c.seq.desc())
+        .limit(limit)
+    )
+    return list((await conn.execute(query)).all())

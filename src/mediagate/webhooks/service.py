@@ -269,3 +269,13 @@ async def redeliver(
         values["payload"] = found[6]
         created = await repository.insert_delivery(conn, values)
     return delivery_object(created)
+
+
+async def task_deliveries(
+    db: Database, principal: Principal, task_id: str, limit: int = 50
+) -> list[dict[str, Any]]:
+    """The deliveries of one task's events (the caller has already found the task), newest
+    first; each names its `webhook_id` (None: the task's callback URL)."""
+    async with db.read() as conn:
+        rows = await repository.task_deliveries(conn, principal.account_id, task_id, limit)
+    return [{**delivery_object(row[:-1]), "webhook_id": row[-1]} for row in rows]
