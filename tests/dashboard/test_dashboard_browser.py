@@ -46,9 +46,11 @@ def watched(browser: Browser, dash: Dash, key) -> Iterator[Watched]:
 
 def _media_ready(page: Page, selector: str) -> dict:
     """Waits until the media element has loaded its metadata; its duration and size."""
+    # A function, not an expression: Playwright evaluates an expression with the page's
+    # eval, which the dashboard's Content-Security-Policy forbids.
     page.wait_for_function(
-        f"(() => {{ const m = document.querySelector('{selector}');"
-        " return m && m.readyState >= 1; })()",
+        "sel => { const m = document.querySelector(sel); return m && m.readyState >= 1; }",
+        arg=selector,
         timeout=20_000,
     )
     return page.eval_on_selector(
@@ -60,8 +62,9 @@ def _media_ready(page: Page, selector: str) -> dict:
 
 def _image_size(page: Page, selector: str) -> tuple[int, int]:
     page.wait_for_function(
-        f"(() => {{ const i = document.querySelector('{selector}');"
-        " return i && i.complete && i.naturalWidth > 0; })()",
+        "sel => { const i = document.querySelector(sel);"
+        " return i && i.complete && i.naturalWidth > 0; }",
+        arg=selector,
         timeout=20_000,
     )
     return tuple(page.eval_on_selector(selector, "i => [i.naturalWidth, i.naturalHeight]"))

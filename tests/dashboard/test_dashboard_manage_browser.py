@@ -136,8 +136,10 @@ def test_a_sandbox_key_runs_a_remote_model_on_the_simulator(browser: Browser, da
     status = page.locator("#task [data-field=status]").first
     expect(status).to_have_text("succeeded", timeout=60_000)
     assert page.evaluate("window.__sameDocument") is True
-    page.wait_for_function("document.querySelector('video') && document.querySelector('video')"
-                           ".readyState >= 1", timeout=20_000)  # fmt: skip
+    page.wait_for_function(
+        "() => { const v = document.querySelector('video'); return v && v.readyState >= 1; }",
+        timeout=20_000,
+    )
     assert page.eval_on_selector("video", "v => v.duration") > 0
     expect(page.locator("#timeline")).to_contain_text("task.running")
     screenshot(page, "task-sandbox-video")

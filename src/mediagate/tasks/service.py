@@ -190,7 +190,7 @@ async def get(
     if not plausible_id(task_id):
         raise TaskNotFound()
     async with db.read() as conn:
-        row = await repository.get(conn, principal.account_id, task_id)
+        row = await repository.get(conn, principal.account_id, principal.sandbox, task_id)
     if row is None:
         raise TaskNotFound()
     return task_object(row, links=links)
