@@ -3,8 +3,6 @@ the OpenAI-compatible face (`/v1/...`) in OpenAI's shape instead (`openai_face.e
 
 from __future__ import annotations
 
-import logging
-
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -14,8 +12,6 @@ from starlette.responses import Response
 from mediagate.api import responses
 from mediagate.core.errors import InvalidParameter, ServiceError
 from mediagate.openai_face import errors as openai_errors
-
-log = logging.getLogger("mediagate.api")
 
 _HTTP_CODES = {
     400: "INVALID_PARAMETER",
@@ -38,7 +34,7 @@ def _validation_message(exc: RequestValidationError) -> str:
     return f"{where}: {first.get('msg', 'is invalid')}"
 
 
-def _render(request: Request, exc: ServiceError) -> Response:
+def render(request: Request, exc: ServiceError) -> Response:
     """The one place that picks the shape: OpenAI's on `/v1/...`, the envelope elsewhere."""
     if openai_errors.applies_to(request.url.path):
         return openai_errors.from_service_error(exc)
@@ -47,14 +43,14 @@ def _render(request: Request, exc: ServiceError) -> Response:
 
 async def _service_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ServiceError)
-    return _render(request, exc)
+    return render(request, exc)
 
 
 async def _validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     message = _validation_message(exc)
     param, _, problem = message.partition(": ")
-    return _render(request, InvalidParameter(param, problem))
+    return render(request, InvalidParameter(param, problem))
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
@@ -67,18 +63,12 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     if exc.status_code == 404:
         error.message = "no such endpoint; see /docs for the API"
     error.headers = dict(exc.headers or {})
-    return _render(request, error)
-
-
-async def _unexpected(request: Request, exc: Exception) -> Response:
-    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-    error = ServiceError("internal error; the server log has details")
-    error.status_code, error.code = 500, "INTERNAL_ERROR"
-    return _render(request, error)
+    return render(request, error)
 
 
 def install(app: FastAPI) -> None:
     app.add_exception_handler(ServiceError, _service_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
-    app.add_exception_handler(Exception, _unexpected)
+    # Any other exception: `api.boundary.ErrorBoundary` answers it (503 for an outage, 500 for
+    # a bug) without letting it reach the server, which would drop the connection.

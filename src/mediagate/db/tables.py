@@ -336,3 +336,14 @@ ledger_entries = Table(
     Index("ix_ledger_entries_account", "account_id", "seq"),
     Index("ux_ledger_entries_task", "task_id", "type", unique=True),
 )
+
+#: Heartbeats (migration 0008): `worker:<name>` when a worker's claim loop last ran without a
+#: database error, `readyz` when a readiness check last wrote the database. Rows of workers gone
+#: for a day are deleted by the next heartbeat.
+heartbeats = Table(
+    "heartbeats",
+    metadata,
+    Column("name", String(120), primary_key=True),
+    Column("at", BigInteger, nullable=False),
+    Index("ix_heartbeats_at", "at"),
+)

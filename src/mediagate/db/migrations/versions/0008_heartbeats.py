@@ -1,0 +1,29 @@
+"""Heartbeats: when each worker's claim loop last ran without a database error, and when an
+API process last wrote the database, for the readiness check (`GET /readyz`).
+
+Revision ID: 0008
+Revises: 0007
+Create Date: 2026-12-01
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0008"
+down_revision = "0007"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "heartbeats",
+        sa.Column("name", sa.String(120), primary_key=True),
+        sa.Column("at", sa.BigInteger, nullable=False),
+    )
+    op.create_index("ix_heartbeats_at", "heartbeats", ["at"])
+
+
+def downgrade() -> None:
+    op.drop_index("ix_heartbeats_at", "heartbeats")
+    op.drop_table("heartbeats")
