@@ -27,8 +27,9 @@ class Settings(BaseSettings):
     rate_limit_per_minute: int = Field(
         default=0,
         ge=0,
-        description="Requests a minute per API key (a 429 past it); 0: no limit. Counted in "
-        "each API process: N processes behind a load balancer admit up to N times the limit.",
+        description="Requests a minute per API key (a 429 past it); 0: no limit. On "
+        "PostgreSQL one bucket per key in the database, shared by every API process (one "
+        "write per request while a limit is set); on SQLite in the one API process.",
     )
     log_level: str = "info"
     shutdown_grace_seconds: float = Field(

@@ -62,17 +62,9 @@ class FastTaskReads:
         await self.app(scope, receive, send)
 
     async def _get(self, scope: Scope, send: Send, task_id: str) -> None:
-        secret = None
         try:
-            secret = bearer_from_headers(scope["headers"])
-            task = await service.get_for_key(
-                scope["app"].state.db, secret, task_id, linker_for(scope)
-            )
-            if self.limiter is not None and (refused := self.limiter.refusal(secret)):
-                raise refused
+            task = await self._read(scope, task_id)
         except ServiceError as exc:
-            if isinstance(exc, TaskNotFound) and self.limiter is not None and secret:
-                exc = self.limiter.refusal(secret) or exc  # the key was valid: it counts
             error = {"code": exc.code, "message": exc.message}
             await _send_json(send, exc.status_code, {"success": False, "error": error}, exc.headers)
             return
@@ -84,3 +76,17 @@ class FastTaskReads:
                 await _send_json(send, failure.status_code, body, failure.headers)
             return
         await _send_json(send, 200, {"success": True, "data": task})
+
+    async def _read(self, scope: Scope, task_id: str) -> dict:
+        """The task, after the key's rate limit (a valid key's request counts, found or not)."""
+        secret = bearer_from_headers(scope["headers"])
+        db = scope["app"].state.db
+        try:
+            task = await service.get_for_key(db, secret, task_id, linker_for(scope))
+        except TaskNotFound:
+            if self.limiter is not None and (refused := await self.limiter.take(secret, db)):
+                raise refused from None
+            raise
+        if self.limiter is not None and (refused := await self.limiter.take(secret, db)):
+            raise refused
+        return task

@@ -144,6 +144,25 @@ def event_watermark_sql(backend: str) -> str:
     return "9223372036854775807"
 
 
+#: Take a token from an API key's rate-limit bucket, on PostgreSQL (one statement, atomic
+#: under concurrent requests from every API process): refill it for the time since its last
+#: request, by the database's clock, then take one token if there is a whole one. Answers
+#: (tokens left, granted). The same token bucket as the in-process one (`api.ratelimit`).
+_REFILL = (
+    "least(CAST(:capacity AS double precision), b.tokens + "
+    "greatest(excluded.at - b.at, 0) * CAST(:per_us AS double precision))"
+)
+TAKE_RATE_TOKEN = (
+    "INSERT INTO rate_buckets AS b (key_hash, tokens, at, granted) "
+    "SELECT :key, CAST(:capacity AS double precision) - 1, "
+    "CAST(extract(epoch FROM clock_timestamp()) * 1000000 AS bigint), true "
+    "ON CONFLICT (key_hash) DO UPDATE SET "
+    f"tokens = CASE WHEN {_REFILL} >= 1 THEN {_REFILL} - 1 ELSE {_REFILL} END, "
+    f"granted = {_REFILL} >= 1, at = excluded.at "
+    "RETURNING tokens, granted"
+)
+
+
 #: What the hold trigger of migration 0007 raises when it refuses a new task's hold.
 INSUFFICIENT_CREDITS = "mediagate: insufficient credits"
 KEY_LIMIT_REACHED = "mediagate: key spend limit reached"

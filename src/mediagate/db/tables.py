@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
+    Double,
     ForeignKey,
     Index,
     Integer,
@@ -346,4 +348,16 @@ heartbeats = Table(
     Column("name", String(120), primary_key=True),
     Column("at", BigInteger, nullable=False),
     Index("ix_heartbeats_at", "at"),
+)
+
+#: The request rate limit's token buckets (migration 0008), one row per API key that made a
+#: request while a limit was set: used on PostgreSQL, where every API process shares them
+#: (`db.dialect.TAKE_RATE_TOKEN`); SQLite's single API process keeps its buckets in memory.
+rate_buckets = Table(
+    "rate_buckets",
+    metadata,
+    Column("key_hash", String(64), primary_key=True),
+    Column("tokens", Double, nullable=False),
+    Column("at", BigInteger, nullable=False),
+    Column("granted", Boolean, nullable=False),
 )

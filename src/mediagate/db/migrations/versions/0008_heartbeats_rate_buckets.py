@@ -1,5 +1,6 @@
 """Heartbeats: when each worker's claim loop last ran without a database error, and when an
-API process last wrote the database, for the readiness check (`GET /readyz`).
+API process last wrote the database, for the readiness check (`GET /readyz`). Rate buckets:
+the per-key request rate limit's token buckets, shared by every API process on PostgreSQL.
 
 Revision ID: 0008
 Revises: 0007
@@ -22,8 +23,16 @@ def upgrade() -> None:
         sa.Column("at", sa.BigInteger, nullable=False),
     )
     op.create_index("ix_heartbeats_at", "heartbeats", ["at"])
+    op.create_table(
+        "rate_buckets",
+        sa.Column("key_hash", sa.String(64), primary_key=True),
+        sa.Column("tokens", sa.Double, nullable=False),
+        sa.Column("at", sa.BigInteger, nullable=False),
+        sa.Column("granted", sa.Boolean, nullable=False),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("rate_buckets")
     op.drop_index("ix_heartbeats_at", "heartbeats")
     op.drop_table("heartbeats")
