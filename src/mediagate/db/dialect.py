@@ -22,6 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol, TypeVar
 
 import asyncpg
+import sqlalchemy.exc
 from sqlalchemy import Table, event
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection
@@ -224,7 +225,7 @@ def _unavailable_one(exc: BaseException) -> bool:
         return code is not None and code & 0xFF in _SQLITE_UNAVAILABLE
     if isinstance(exc, OSError):
         return exc.errno in _OS_UNAVAILABLE or isinstance(exc, ConnectionError)
-    if isinstance(exc, TimeoutError):
+    if isinstance(exc, TimeoutError | sqlalchemy.exc.TimeoutError):
         return True  # waiting for a connection (a pool's timeout) or a connect attempt
     return bool(getattr(exc, "connection_invalidated", False))  # SQLAlchemy: a dead connection
 
