@@ -127,6 +127,7 @@ def test_a_full_result_store_fails_the_task_saying_so_and_readyz_tells(
             message = not_ready.json()["error"]["message"]
             assert message.startswith("not ready: storage: ")
             assert "No space left on device" in message
+            assert str(small_disk.path) not in message  # no file paths to anyone who asks
             assert "database" not in message and "workers" not in message
             assert ready_gauges(http) == {"database": 1.0, "storage": 0.0, "workers": 1.0}
 

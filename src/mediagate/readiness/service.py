@@ -87,6 +87,8 @@ async def _run(probe: Callable[[], Awaitable[None]]) -> str | None:
         return str(exc)
     except TimeoutError:
         return f"no answer within {TIMEOUT_S:g} s"
+    except OSError as exc:  # without the file's path: /readyz answers anyone
+        return f"{type(exc).__name__}: [Errno {exc.errno}] {exc.strerror}"
     except Exception as exc:
         cause = getattr(exc, "orig", None) or exc  # the driver's own words, not SQLAlchemy's
         return f"{type(cause).__name__}: {cause}"[:300]
