@@ -29,6 +29,7 @@ from mediagate.config import Settings
 from mediagate.db import Database
 from mediagate.db.migrate import upgrade
 from mediagate.db.urls import DatabaseURL, parse_database_url
+from own_postgres import own_postgres  # noqa: F401 (a fixture)
 from process_support import cluster  # noqa: F401 (a fixture)
 
 T = TypeVar("T")

@@ -25,7 +25,11 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, ge=1, le=65535)
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     rate_limit_per_minute: int = Field(
-        default=0, ge=0, description="Requests a minute per API key (a 429 past it); 0: no limit."
+        default=0,
+        ge=0,
+        description="Requests a minute per API key (a 429 past it); 0: no limit. On "
+        "PostgreSQL one bucket per key in the database, shared by every API process (one "
+        "write per request while a limit is set); on SQLite in the one API process.",
     )
     log_level: str = "info"
     shutdown_grace_seconds: float = Field(
@@ -131,7 +135,18 @@ class Settings(BaseSettings):
     public_url: str | None = Field(
         default=None,
         description="How clients reach the gateway (https://media.example.com), for result URLs; "
-        "default: the URL of each request.",
+        "default: the URL of each request (its Host header). Set it in production: webhook "
+        "payloads, made without a request, need it for their result URLs.",
+    )
+    allowed_hosts: list[str] = Field(
+        default_factory=list,
+        description='Host names the gateway answers to, e.g. ["media.example.com", '
+        '"*.example.com"]; a request with another Host header is refused (400). Empty: any.',
+    )
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description="When set, `GET /metrics` requires `Authorization: Bearer <token>` (it "
+        "shows every account's task counts).",
     )
     files_dir: Path | None = Field(
         default=None, description="Local result files; default data_dir/files."

@@ -13,7 +13,9 @@ from fastapi_offline import FastAPIOffline
 
 from mediagate import __version__, dashboard
 from mediagate.api import errors, openapi
+from mediagate.api.boundary import ErrorBoundary
 from mediagate.api.fastpath import FastTaskReads
+from mediagate.api.hosts import AllowedHosts
 from mediagate.api.limits import BodySizeLimit
 from mediagate.api.ratelimit import RateLimiter
 from mediagate.api.routes import (
@@ -33,6 +35,7 @@ from mediagate.engine.runtime import Engine
 from mediagate.engine.wakeup import Wakeup
 from mediagate.events.hub import EventHub
 from mediagate.providers.registry import build_providers
+from mediagate.readiness import Readiness
 from mediagate.storage.factory import build_storage
 from mediagate.tasks import housekeeping
 from mediagate.tasks.results import ResultLinks
@@ -51,6 +54,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         storage = await build_storage(settings, db)
         app.state.storage = storage
         app.state.results = ResultLinks(storage, settings.url_ttl_seconds, settings.public_url)
+        app.state.readiness = Readiness(db, storage)
         # The API alone still needs them: plugin providers' models, and which are configured.
         providers = build_providers(settings)
         app.state.providers = providers
@@ -97,8 +101,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     errors.install(app)
     openapi.install(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
-    # Outermost of ours: the hot read skips everything else.
+    app.add_middleware(ErrorBoundary)  # every escaped exception answered, the connection kept
+    # The hot read skips everything else.
     app.add_middleware(FastTaskReads, limiter=limiter)
+    if settings.allowed_hosts:  # outermost: a foreign Host gets nothing, not even a task read
+        app.add_middleware(AllowedHosts, hosts=settings.allowed_hosts)
     for module in (tasks, events, webhooks, account, models, files, health, metrics, openai):
         app.include_router(module.router)
     dashboard.install(app)

@@ -31,6 +31,6 @@ async def require_principal(request: Request) -> Principal:
     if principal is None:
         raise Unauthorized("the API key is unknown or revoked")
     limiter: RateLimiter | None = getattr(request.app.state, "rate_limiter", None)
-    if limiter is not None and (refused := limiter.refusal(secret)) is not None:
+    if limiter is not None and (refused := await limiter.take(secret, db)) is not None:
         raise refused
     return principal

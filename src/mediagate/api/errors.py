@@ -3,8 +3,6 @@ the OpenAI-compatible face (`/v1/...`) in OpenAI's shape instead (`openai_face.e
 
 from __future__ import annotations
 
-import logging
-
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -17,8 +15,6 @@ from mediagate.core.errors import InvalidParameter, ServiceError
 from mediagate.core.validation import describe
 from mediagate.dashboard import errors as dashboard_errors
 from mediagate.openai_face import errors as openai_errors
-
-log = logging.getLogger("mediagate.api")
 
 _HTTP_CODES = {
     400: "INVALID_PARAMETER",
@@ -41,7 +37,7 @@ def _validation_message(exc: RequestValidationError) -> str:
     return f"{where}: {describe(first)}"
 
 
-def _render(request: Request, exc: ServiceError) -> Response:
+def render(request: Request, exc: ServiceError) -> Response:
     """The one place that picks the shape: OpenAI's on `/v1/...`, a page on `/dashboard/...`,
     the envelope elsewhere."""
     if openai_errors.applies_to(request.url.path):
@@ -53,14 +49,14 @@ def _render(request: Request, exc: ServiceError) -> Response:
 
 async def _service_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ServiceError)
-    return _render(request, exc)
+    return render(request, exc)
 
 
 async def _validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     message = _validation_message(exc)
     param, _, problem = message.partition(": ")
-    return _render(request, InvalidParameter(param, problem))
+    return render(request, InvalidParameter(param, problem))
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
@@ -75,7 +71,7 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     error.headers = dict(exc.headers or {})
     if exc.status_code == 405:
         error.headers["Allow"] = _allowed_methods(request)
-    return _render(request, error)
+    return render(request, error)
 
 
 def _allowed_methods(request: Request) -> str:
@@ -93,15 +89,9 @@ def _allowed_methods(request: Request) -> str:
 _METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
 
 
-async def _unexpected(request: Request, exc: Exception) -> Response:
-    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-    error = ServiceError("internal error; the server log has details")
-    error.status_code, error.code = 500, "INTERNAL_ERROR"
-    return _render(request, error)
-
-
 def install(app: FastAPI) -> None:
     app.add_exception_handler(ServiceError, _service_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
-    app.add_exception_handler(Exception, _unexpected)
+    # Any other exception: `api.boundary.ErrorBoundary` answers it (503 for an outage, 500 for
+    # a bug) without letting it reach the server, which would drop the connection.

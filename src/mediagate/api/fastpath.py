@@ -9,17 +9,14 @@ to the FastAPI app unchanged. Errors are the same envelope the rest of the API a
 
 from __future__ import annotations
 
-import logging
-
 import orjson
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from mediagate.api.boundary import classify
 from mediagate.api.links import linker_for
 from mediagate.api.ratelimit import RateLimiter
 from mediagate.core.errors import ServiceError, TaskNotFound, Unauthorized
 from mediagate.tasks import service
-
-log = logging.getLogger("mediagate.api")
 
 PREFIX = "/api/v1/tasks/"
 _JSON_HEADERS = [(b"content-type", b"application/json")]
@@ -65,23 +62,31 @@ class FastTaskReads:
         await self.app(scope, receive, send)
 
     async def _get(self, scope: Scope, send: Send, task_id: str) -> None:
-        secret = None
         try:
-            secret = bearer_from_headers(scope["headers"])
-            task = await service.get_for_key(
-                scope["app"].state.db, secret, task_id, linker_for(scope)
-            )
-            if self.limiter is not None and (refused := self.limiter.refusal(secret)):
-                raise refused
+            task = await self._read(scope, task_id)
         except ServiceError as exc:
-            if isinstance(exc, TaskNotFound) and self.limiter is not None and secret:
-                exc = self.limiter.refusal(secret) or exc  # the key was valid: it counts
             error = {"code": exc.code, "message": exc.message}
             await _send_json(send, exc.status_code, {"success": False, "error": error}, exc.headers)
             return
-        except Exception:
-            log.exception("unhandled error on GET %s", scope["path"])
-            error = {"code": "INTERNAL_ERROR", "message": "internal error; see the server log"}
-            await _send_json(send, 500, {"success": False, "error": error})
+        except Exception as exc:  # an outage (503), or a bug (500): answered like elsewhere
+            failure = classify(exc, "GET", scope["path"])
+            if failure is not None:
+                error = {"code": failure.code, "message": failure.message}
+                body = {"success": False, "error": error}
+                await _send_json(send, failure.status_code, body, failure.headers)
             return
         await _send_json(send, 200, {"success": True, "data": task})
+
+    async def _read(self, scope: Scope, task_id: str) -> dict:
+        """The task, after the key's rate limit (a valid key's request counts, found or not)."""
+        secret = bearer_from_headers(scope["headers"])
+        db = scope["app"].state.db
+        try:
+            task = await service.get_for_key(db, secret, task_id, linker_for(scope))
+        except TaskNotFound:
+            if self.limiter is not None and (refused := await self.limiter.take(secret, db)):
+                raise refused from None
+            raise
+        if self.limiter is not None and (refused := await self.limiter.take(secret, db)):
+            raise refused
+        return task

@@ -83,8 +83,15 @@ class RateLimited(ServiceError):
 
 
 class ServiceUnavailable(ServiceError):
+    """The database or storage cannot be reached (nothing was changed): always with a
+    `Retry-After` header (whole seconds), since outages end by themselves."""
+
     status_code = 503
     code = "SERVICE_UNAVAILABLE"
+    retry_after = 2
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, headers={"Retry-After": str(self.retry_after)})
 
 
 class InsufficientCredits(ServiceError):

@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import re
 import sqlite3
 import zlib
@@ -21,6 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol, TypeVar
 
 import asyncpg
+import sqlalchemy.exc
 from sqlalchemy import Table, event
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection
@@ -143,6 +145,25 @@ def event_watermark_sql(backend: str) -> str:
     return "9223372036854775807"
 
 
+#: Take a token from an API key's rate-limit bucket, on PostgreSQL (one statement, atomic
+#: under concurrent requests from every API process): refill it for the time since its last
+#: request, by the database's clock, then take one token if there is a whole one. Answers
+#: (tokens left, granted). The same token bucket as the in-process one (`api.ratelimit`).
+_REFILL = (
+    "least(CAST(:capacity AS double precision), b.tokens + "
+    "greatest(excluded.at - b.at, 0) * CAST(:per_us AS double precision))"
+)
+TAKE_RATE_TOKEN = (
+    "INSERT INTO rate_buckets AS b (key_hash, tokens, at, granted) "
+    "SELECT :key, CAST(:capacity AS double precision) - 1, "
+    "CAST(extract(epoch FROM clock_timestamp()) * 1000000 AS bigint), true "
+    "ON CONFLICT (key_hash) DO UPDATE SET "
+    f"tokens = CASE WHEN {_REFILL} >= 1 THEN {_REFILL} - 1 ELSE {_REFILL} END, "
+    f"granted = {_REFILL} >= 1, at = excluded.at "
+    "RETURNING tokens, granted"
+)
+
+
 #: What the hold trigger of migration 0007 raises when it refuses a new task's hold.
 INSUFFICIENT_CREDITS = "mediagate: insufficient credits"
 KEY_LIMIT_REACHED = "mediagate: key spend limit reached"
@@ -156,6 +177,57 @@ def refused_hold(exc: BaseException) -> str | None:
         if reason in text_:
             return reason
     return None
+
+
+#: SQLSTATE classes and codes of PostgreSQL meaning "cannot serve now", not "bad statement":
+#: connection exceptions, insufficient resources (disk full, out of memory, too many
+#: connections), operator intervention (shutdown, starting up), system I/O errors.
+_PG_UNAVAILABLE_CLASSES = ("08", "53", "57P", "58")
+#: SQLite primary result codes of the same kind: busy or locked past the busy timeout, a
+#: read-only file, I/O error, disk full, cannot open, lock protocol.
+_SQLITE_UNAVAILABLE = {5, 6, 8, 10, 13, 14, 15}
+#: OS errors of a store or a database connection that is not there (refused, reset, no route,
+#: timed out, I/O error, disk full, read-only file system, over quota).
+_OS_UNAVAILABLE = {
+    errno.ECONNREFUSED, errno.ECONNRESET, errno.ECONNABORTED, errno.EHOSTUNREACH,
+    errno.ENETUNREACH, errno.ETIMEDOUT, errno.EPIPE, errno.EIO, errno.ENOSPC, errno.EROFS,
+    errno.EDQUOT,
+}  # fmt: skip
+
+
+def unavailable(exc: BaseException) -> bool:
+    """True if `exc` (or what it wraps: SQLAlchemy's `orig`, a cause or context) says the
+    database or the storage cannot be reached or written now (an outage: answered 503, retried
+    by clients), rather than that a request or the code is wrong."""
+    seen: set[int] = set()
+    pending: list[BaseException | None] = [exc]
+    while pending:
+        current = pending.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        if _unavailable_one(current):
+            return True
+        pending += [getattr(current, "orig", None), current.__cause__, current.__context__]
+    return False
+
+
+def _unavailable_one(exc: BaseException) -> bool:
+    if isinstance(exc, asyncpg.PostgresError):
+        state = getattr(exc, "sqlstate", None) or ""
+        return state.startswith(_PG_UNAVAILABLE_CLASSES)
+    if isinstance(exc, asyncpg.exceptions.ConnectionDoesNotExistError):
+        return True  # the server went away in the middle of a statement
+    if isinstance(exc, asyncpg.exceptions.InterfaceError):
+        return "connection is closed" in str(exc)
+    if isinstance(exc, sqlite3.Error):
+        code = getattr(exc, "sqlite_errorcode", None)
+        return code is not None and code & 0xFF in _SQLITE_UNAVAILABLE
+    if isinstance(exc, OSError):
+        return exc.errno in _OS_UNAVAILABLE or isinstance(exc, ConnectionError)
+    if isinstance(exc, TimeoutError | sqlalchemy.exc.TimeoutError):
+        return True  # waiting for a connection (a pool's timeout) or a connect attempt
+    return bool(getattr(exc, "connection_invalidated", False))  # SQLAlchemy: a dead connection
 
 
 async def notify_workers(conn: AsyncConnection) -> None:

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
+    Double,
     ForeignKey,
     Index,
     Integer,
@@ -353,4 +355,28 @@ dashboard_sessions = Table(
     Column("expires_at", BigInteger, nullable=False),
     Index("ix_dashboard_sessions_expires", "expires_at"),
     Index("ix_dashboard_sessions_key", "key_id"),
+)
+
+
+#: Heartbeats (migration 0010): `worker:<name>` when a worker's claim loop last ran without a
+#: database error, `readyz` when a readiness check last wrote the database. Rows of workers gone
+#: for a day are deleted by the next heartbeat.
+heartbeats = Table(
+    "heartbeats",
+    metadata,
+    Column("name", String(120), primary_key=True),
+    Column("at", BigInteger, nullable=False),
+    Index("ix_heartbeats_at", "at"),
+)
+
+#: The request rate limit's token buckets (migration 0010), one row per API key that made a
+#: request while a limit was set: used on PostgreSQL, where every API process shares them
+#: (`db.dialect.TAKE_RATE_TOKEN`); SQLite's single API process keeps its buckets in memory.
+rate_buckets = Table(
+    "rate_buckets",
+    metadata,
+    Column("key_hash", String(64), primary_key=True),
+    Column("tokens", Double, nullable=False),
+    Column("at", BigInteger, nullable=False),
+    Column("granted", Boolean, nullable=False),
 )

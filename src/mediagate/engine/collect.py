@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
 from collections.abc import Sequence
 from pathlib import Path
@@ -34,6 +35,19 @@ log = logging.getLogger(__name__)
 class ResultUnavailable(ProviderError):
     def __init__(self, message: str) -> None:
         super().__init__("RESULT_UNAVAILABLE", message)
+
+
+class StorageFull(RetryableError):
+    """The store (or the disk the gateway downloads outputs to) is full: retried like a
+    transient error (space may be freed meanwhile, by retention or the operator), and if it
+    stays full the task fails with `RESULT_UNAVAILABLE` saying so (a user can act on that:
+    retry later), not with an `INTERNAL_ERROR` that reads like a bug."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, code="RESULT_UNAVAILABLE")
+
+
+_DISK_FULL = {errno.ENOSPC, errno.EDQUOT}
 
 
 async def collect(
@@ -68,7 +82,15 @@ async def collect(
                     f"output {index} is {info.format}, not a {task_type} format"
                 )
             key = f"{key_prefix}/{index}.{info.format}"
-            size = await storage.put_file(key, source, info.mime_type)
+            try:
+                size = await storage.put_file(key, source, info.mime_type)
+            except OSError as exc:
+                if exc.errno not in _DISK_FULL:
+                    raise
+                raise StorageFull(
+                    f"the result storage is full ({exc.strerror}); output {index} could not be "
+                    "stored: retry the task once the gateway's operator freed space"
+                ) from None
             thumbnail = await _store_thumbnail(source, info, f"{key_prefix}/{index}", storage, tmp)
         finally:
             if output.path is None:
@@ -160,6 +182,13 @@ async def _fetch(output: JobOutput, dest: Path, http: httpx.AsyncClient, max_byt
         raise RetryableError(f"fetching the output: {type(exc).__name__}: {exc}") from None
     except EgressRefused as exc:
         raise ResultUnavailable(f"the output's URL was refused: {exc.message}") from None
+    except OSError as exc:
+        if exc.errno not in _DISK_FULL:
+            raise
+        raise StorageFull(
+            f"the gateway's disk is full ({exc.strerror}); the output could not be downloaded: "
+            "retry the task once the gateway's operator freed space"
+        ) from None
 
 
 # Concurrent steps' measurements share thread hops (a burst of finishing jobs is many of them).

@@ -10,6 +10,7 @@ import logging
 import httpx
 
 from mediagate.config import Settings
+from mediagate.core.clock import now_us
 from mediagate.db import Database
 from mediagate.engine.jobs import TaskSteps
 from mediagate.engine.steps import StepContext
@@ -17,6 +18,7 @@ from mediagate.engine.wakeup import Wakeup
 from mediagate.engine.worker import Worker
 from mediagate.providers.egress import EgressPolicy, egress_client
 from mediagate.providers.registry import ProviderSet
+from mediagate.readiness import repository as readiness
 from mediagate.storage import Storage
 from mediagate.webhooks.sender import WebhookSender
 
@@ -58,11 +60,16 @@ class Engine:
             lease_s=settings.lease_seconds,
             idle_poll_s=settings.idle_poll_seconds,
             wakeup=wakeup,
+            heartbeat=self._heartbeat,
         )
         self.webhooks = (
             WebhookSender(settings, db, storage) if settings.webhook_concurrency > 0 else None
         )
         self._task: asyncio.Task[None] | None = None
+
+    async def _heartbeat(self, worker_name: str) -> None:
+        """The step worker's claim loop runs: what `/readyz` reads as "workers claiming"."""
+        await readiness.beat(self.db, f"worker:{worker_name}", now_us(), forget=True)
 
     async def start(self) -> None:
         await self.wakeup.listen(self.db.url)

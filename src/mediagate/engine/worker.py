@@ -9,17 +9,24 @@ import asyncio
 import logging
 import os
 import socket
+import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Generic
 
 from mediagate.core.clock import now_us
 from mediagate.core.ids import new_id
+from mediagate.core.throttle import LogThrottle
 from mediagate.engine.jobs import J, Jobs
 from mediagate.engine.wakeup import Wakeup
 
 log = logging.getLogger(__name__)
 CLAIM_BATCH = 64
 CLAIM_COOLDOWN_S = 0.005
+#: How often a worker records that its claim loop runs (`heartbeat`), at most.
+HEARTBEAT_S = 5.0
+#: A failure that repeats (the database down, its disk full) is logged once per this interval.
+REPEAT_LOG_S = 60.0
 
 
 @dataclass
@@ -38,7 +45,10 @@ class Worker(Generic[J]):
         lease_s: float,
         idle_poll_s: float,
         wakeup: Wakeup,
+        heartbeat: Callable[[str], Awaitable[None]] | None = None,
     ) -> None:
+        """`heartbeat(name)`, if given, is awaited every `HEARTBEAT_S` or so while the claim
+        loop runs without a database error (the readiness check's "workers claiming")."""
         self.jobs = jobs
         self.slots = slots
         self.lease_us = int(lease_s * 1_000_000)
@@ -50,6 +60,9 @@ class Worker(Generic[J]):
         self._running: dict[tuple[Any, str], _Running[J]] = {}
         self._per_group: dict[str, int] = dict.fromkeys(self.limits, 0)
         self._stopping = False
+        self._heartbeat = heartbeat
+        self._beat_at = float("-inf")  # monotonic time of the last heartbeat
+        self._throttle = LogThrottle(REPEAT_LOG_S)
 
     async def run(self) -> None:
         """Until cancelled. Then in-flight jobs are cancelled and their leases released, so
@@ -60,12 +73,14 @@ class Worker(Generic[J]):
         try:
             while not self._stopping:
                 claimed = await self._claim_safely()
+                if claimed >= 0:
+                    await self._beat()
                 if len(self._running) >= self.slots:
                     # Full: a finishing step wakes us; a moment's pause lets a few finish, so
                     # one claim fills several slots instead of one claim per slot.
                     await self.wakeup.wait(self.idle_poll_s)
                     await asyncio.sleep(CLAIM_COOLDOWN_S)
-                elif not claimed:
+                elif claimed <= 0:
                     await self.wakeup.wait(await self._sleep_s())
         finally:
             keeper.cancel()
@@ -76,8 +91,36 @@ class Worker(Generic[J]):
                 await asyncio.gather(*(e.step for e in running), return_exceptions=True)
                 await self._release([e.job for e in running])
 
+    def _log_repeating(self, what: str, exc: BaseException) -> None:
+        """Log `what` failed, with its traceback the first time, then once per interval
+        (saying how many times it failed meanwhile) while it keeps failing."""
+        held = self._throttle.due(what)
+        if held is None:
+            return
+        if held == 0:
+            log.error("%s failed; retrying (said once a minute while it fails)", what,
+                      exc_info=exc)  # fmt: skip
+        else:
+            log.error("%s failed %d more times in the last minute: %s: %s", what, held + 1,
+                      type(exc).__name__, exc)  # fmt: skip
+
+    def _recovered(self, what: str) -> None:
+        if self._throttle.clear(what):
+            log.warning("%s works again", what)
+
+    async def _beat(self) -> None:
+        if self._heartbeat is None or time.monotonic() - self._beat_at < HEARTBEAT_S:
+            return
+        try:
+            await self._heartbeat(self.name)
+        except Exception as exc:
+            self._log_repeating(f"recording the heartbeat of worker {self.name}", exc)
+            return
+        self._beat_at = time.monotonic()
+
     async def _claim_safely(self) -> int:
-        """Fill free slots in one claim, no group (provider) past its concurrency limit."""
+        """Fill free slots in one claim, no group (provider) past its concurrency limit; the
+        number claimed, or -1 when the claim failed."""
         free = min(self.slots - len(self._running), CLAIM_BATCH)
         rooms = {n: self.limits[n] - busy for n, busy in self._per_group.items()}
         if free <= 0 or not any(room > 0 for room in rooms.values()):
@@ -87,10 +130,11 @@ class Worker(Generic[J]):
             jobs = await self.jobs.claim(
                 token_prefix=self.name, now=now, lease_us=self.lease_us, limit=free, rooms=rooms
             )
-        except Exception:
-            log.exception("claiming %s jobs failed; retrying shortly", self.jobs.kind)
+        except Exception as exc:
+            self._log_repeating(f"claiming {self.jobs.kind} jobs", exc)
             await asyncio.sleep(1.0)
-            return 0
+            return -1
+        self._recovered(f"claiming {self.jobs.kind} jobs")
         for job in jobs:
             self._start(job, now + self.lease_us)
         return len(jobs)
@@ -103,8 +147,8 @@ class Worker(Generic[J]):
             return self.idle_poll_s
         try:
             due = await self.jobs.next_due(free)
-        except Exception:
-            log.exception("reading the next due time failed")
+        except Exception as exc:
+            self._log_repeating(f"reading the next due time of {self.jobs.kind} jobs", exc)
             return self.idle_poll_s
         if due is None:
             return self.idle_poll_s

@@ -6,7 +6,7 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 REGISTRY = CollectorRegistry(auto_describe=True)
 _FAST = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
@@ -27,6 +27,11 @@ PROVIDER_CALL_SECONDS = Histogram(
 PROVIDER_ERRORS = Counter(
     "mediagate_provider_errors", "Provider calls that failed, by error code.",
     ["provider", "call", "code"], registry=REGISTRY,
+)  # fmt: skip
+
+READY = Gauge(
+    "mediagate_ready", "Readiness checks at the last /readyz or scrape: 1 passing, 0 failing.",
+    ["check"], registry=REGISTRY,
 )  # fmt: skip
 
 WEBHOOK_ATTEMPTS = Counter(

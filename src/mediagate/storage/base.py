@@ -8,7 +8,12 @@ gateway URL signed with HMAC for the local store, the store's own presigned URL 
 from __future__ import annotations
 
 import abc
+import secrets
+import tempfile
 from pathlib import Path
+
+#: The size of the readiness probe's object: a few blocks, so a full file system refuses it.
+PROBE_BYTES = 16 * 1024
 
 
 class Storage(abc.ABC):
@@ -26,6 +31,16 @@ class Storage(abc.ABC):
     def url(self, key: str, *, filename: str, content_type: str, ttl_s: int) -> str:
         """A download URL for `key`, valid for `ttl_s` seconds; the download is offered as
         `filename` with `content_type`."""
+
+    async def probe_write(self) -> None:
+        """Store a small object and delete it again (the readiness check); raises when the
+        store cannot take it (full, read-only, unreachable)."""
+        probe = f"readyz/probe-{secrets.token_hex(8)}"
+        with tempfile.TemporaryDirectory(prefix="mediagate-readyz-") as folder:
+            source = Path(folder) / "probe.bin"
+            source.write_bytes(secrets.token_bytes(PROBE_BYTES))
+            await self.put_file(f"{probe}.bin", source, "application/octet-stream")
+        await self.delete_prefix(probe)
 
     async def aclose(self) -> None:  # noqa: B027 - optional
         """Release connections."""

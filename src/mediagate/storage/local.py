@@ -29,7 +29,7 @@ from typing import Any
 from urllib.parse import quote
 
 from mediagate.core.batching import ThreadBatcher
-from mediagate.storage.base import Storage
+from mediagate.storage.base import PROBE_BYTES, Storage
 from mediagate.storage.keys import check_key, check_prefix, is_valid_key
 from mediagate.storage.signing import URLSigner
 
@@ -55,6 +55,10 @@ class LocalStorage(Storage):
 
     async def put_file(self, key: str, source: Path, content_type: str) -> int:
         return await self._puts(source, self.path_of(key), key=key)
+
+    async def probe_write(self) -> None:
+        # Bytes written into the store's own file system (a put would hard-link the source).
+        await asyncio.to_thread(_probe_write, self.root)
 
     async def delete_prefix(self, prefix: str) -> None:
         folder, _, stem = check_prefix(prefix).rpartition("/")
@@ -156,6 +160,19 @@ def _hard_link(source: Path, target: Path) -> bool:
     except OSError:
         return False
     return True
+
+
+def _probe_write(root: Path) -> None:
+    """Write, sync and delete a hidden file of `PROBE_BYTES` under `root` (no key can name it)."""
+    root.mkdir(parents=True, exist_ok=True)
+    path = root / f".readyz-{secrets.token_hex(8)}.tmp"
+    try:
+        with path.open("wb") as fh:
+            fh.write(secrets.token_bytes(PROBE_BYTES))
+            fh.flush()
+            os.fsync(fh.fileno())
+    finally:
+        path.unlink(missing_ok=True)
 
 
 def _fsync_file(path: Path) -> None:

@@ -8,6 +8,7 @@ import logging
 from sqlalchemy import select, update
 
 from mediagate.core.clock import now_us
+from mediagate.core.throttle import LogThrottle
 from mediagate.db import Database, dialect
 from mediagate.db.tables import tasks
 from mediagate.storage import Storage
@@ -79,6 +80,7 @@ async def run_forever(
     until cancelled; a failing database is logged, not fatal."""
     last_retention = 0.0
     loop = asyncio.get_running_loop()
+    throttle = LogThrottle(60.0)  # an outage is said once a minute, not every pass
     while True:
         try:
             await compact_counts(db)
@@ -88,6 +90,14 @@ async def run_forever(
                 await expire_results(db, storage, retention_us)
         except asyncio.CancelledError:
             raise
-        except Exception:
-            log.exception("housekeeping failed; will retry")
+        except Exception as exc:
+            held = throttle.due("failed")
+            if held == 0:
+                log.exception("housekeeping failed; will retry (said once a minute)")
+            elif held is not None:
+                log.error("housekeeping failed %d more times: %s: %s", held + 1,
+                          type(exc).__name__, exc)  # fmt: skip
+        else:
+            if throttle.clear("failed"):
+                log.warning("housekeeping works again")
         await asyncio.sleep(interval_s)

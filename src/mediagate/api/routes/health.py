@@ -1,4 +1,5 @@
-"""`/healthz`: liveness, with a database round trip."""
+"""`/healthz`: liveness, with a database round trip; `/readyz`: readiness (the database takes
+a write, the storage takes a file, workers claim tasks: `mediagate.readiness`)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from starlette.responses import Response
 from mediagate import __version__
 from mediagate.api import docs, responses
 from mediagate.core.errors import ServiceUnavailable
+from mediagate.readiness import Readiness
 
 router = APIRouter(tags=["health"])
 
@@ -42,3 +44,16 @@ async def healthz(request: Request) -> Response:
     except Exception as exc:  # any failure to reach the database is "unhealthy"
         raise ServiceUnavailable(f"database unreachable: {type(exc).__name__}") from None
     return responses.ok({"status": "ok", "version": __version__, "database": db.backend})
+
+
+@router.get("/readyz")
+async def readyz(request: Request) -> Response:
+    """200 when every check passes; else 503 naming each failing check and why."""
+    readiness: Readiness = request.app.state.readiness
+    outcome = await readiness.check()
+    failed = {name: why for name, why in outcome.items() if why}
+    if failed:
+        detail = "; ".join(f"{name}: {why}" for name, why in failed.items())
+        raise ServiceUnavailable(f"not ready: {detail}")
+    checks = dict.fromkeys(outcome, "ok")
+    return responses.ok({"status": "ready", "checks": checks})
