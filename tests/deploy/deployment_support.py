@@ -31,6 +31,10 @@ HERE = Path(__file__).resolve().parent
 CLIENT = HERE / "deploy_client.py"
 PG_PORT, S3_PORT, SIM_PORT, API_PORT = 5432, 5000, 8900, 8000
 BUCKET = "mediagate-results"
+#: Providers whose tasks keep files in a worker's data directory from one step to the next,
+#: and the worker host that leaves them to the other.
+FILE_KEEPING = ("local", "gemini")
+PINNED_ELSEWHERE = "w2"
 #: Every interface of the test, by host: (name, last octet of its address).
 LAYOUT = [("db", 2), ("s3", 3), ("sim", 4), ("api1", 11), ("api2", 12), ("w1", 21), ("w2", 22),
           ("client", 30)]  # fmt: skip
@@ -75,6 +79,7 @@ class Deployment:
     procs: dict[str, subprocess.Popen] = field(default_factory=dict)
     logs: dict[str, IO[bytes]] = field(default_factory=dict)
     key: str = ""
+    test_key: str = ""
 
     def host(self, name: str) -> Host:
         return self.network.hosts[name]
@@ -106,7 +111,13 @@ class Deployment:
             "idle_poll_seconds": "0.5",
             "provider_timeout_seconds": "6",
             "sse_heartbeat_seconds": "1",
+            # The sandbox on the simulator host, so any worker can poll any sandbox job.
+            "sandbox_simulator_url": sim,
         }
+        if host == PINNED_ELSEWHERE:
+            # Providers that keep files in the data directory between steps run on one
+            # worker host: this one never claims their tasks.
+            settings["provider_concurrency"] = json.dumps(dict.fromkeys(FILE_KEEPING, 0))
         for name, cls in remote_classes().items():
             settings[f"{name}_base_url"] = sim + httpx.URL(cls.default_base_url).path.rstrip("/")
             for credential in cls.credential_names:
@@ -304,11 +315,13 @@ class Deployment:
             self.start(name, name, self.mediagate(name, "worker", "--workers", "2"),
                        self.env(name))  # fmt: skip
 
-    def make_key(self) -> str:
-        out = self.run("api1", self.mediagate("api1", "keys", "create", "--account", "team"),
-                       env=self.env("api1")).stdout  # fmt: skip
-        self.key = out.strip().splitlines()[-1]
-        return self.key
+    def make_keys(self) -> None:
+        """A live and a sandbox key of one account (made on an API host, as an operator
+        would)."""
+        for attr, extra in (("key", []), ("test_key", ["--test"])):
+            argv = self.mediagate("api1", "keys", "create", "--account", "team", *extra)
+            out = self.run("api1", argv, env=self.env("api1")).stdout
+            setattr(self, attr, out.strip().splitlines()[-1])
 
     def close(self) -> None:
         self.stop_postgres()

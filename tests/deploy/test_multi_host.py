@@ -48,7 +48,7 @@ def deployed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
                 assert f"schema at {current_head()}" in upgrade.stderr
             assert deploy.psql("SELECT version_num FROM alembic_version") == [[current_head()]]
             deploy.psql(LEASE_LOG_SQL)
-            deploy.make_key()
+            deploy.make_keys()
             deploy.start_apis()
             deploy.start_workers()
             yield deploy
@@ -75,18 +75,23 @@ def test_tasks_through_both_api_hosts_run_on_both_worker_hosts(deployed: Deploym
     # The client follows the account's events on API host 1 from before the first create.
     stream = subprocess.Popen(
         deploy.host("client").command(sys.executable, str(CLIENT), "stream"),
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     specs = []
     for i in range(8):
         video = i % 4 == 3
-        specs.append({
-            "api": api1 if i % 2 == 0 else api2,
-            "type": "video" if video else "image",
-            "model": VIDEO if video else IMAGE,
-            "prompt": f"multi-host task {i}",
-            "input": {"mode": "std"} if video else {},
-        })  # fmt: skip
+        specs.append(
+            {
+                "api": api1 if i % 2 == 0 else api2,
+                "type": "video" if video else "image",
+                "model": VIDEO if video else IMAGE,
+                "prompt": f"multi-host task {i}",
+                "input": {"mode": "std"} if video else {},
+            }
+        )
     assert stream.stdin is not None and stream.stdout is not None
     stream.stdin.write(
         f'{{"api": "{api1}", "key": "{deploy.key}", "types": "task.succeeded,task.failed", '
@@ -127,6 +132,40 @@ def test_tasks_through_both_api_hosts_run_on_both_worker_hosts(deployed: Deploym
     assert {e["event"] for e in events} == {"task.succeeded"}
 
 
+def test_sandbox_and_file_keeping_models_across_hosts(deployed: Deployment) -> None:
+    """Sandbox tasks run on both worker hosts (the sandbox is on the simulator host, not in
+    each worker's data directory); models whose provider keeps files between steps (Gemini's
+    inline images, the local renderer) succeed with worker host 2 leaving them to host 1."""
+    deploy = deployed
+    api1, api2 = deploy.apis
+    w1, w2 = deploy.host("w1").address, deploy.host("w2").address
+    sandbox = [
+        {"api": api1 if i % 2 else api2, "type": "image", "model": IMAGE, "prompt": f"sandbox {i}"}
+        for i in range(8)
+    ]
+    kept = [
+        {"api": api1 if i % 2 else api2, "type": "image", "model": model, "prompt": f"{model} {i}"}
+        for model in ("gemini-2.5-flash-image", "local-image")
+        for i in range(4)
+    ]
+    sandbox_ids = [
+        t["id"] for t in deploy.client("create", {"key": deploy.test_key, "tasks": sandbox})
+    ]
+    kept_ids = [t["id"] for t in deploy.client("create", {"key": deploy.key, "tasks": kept})]
+
+    tasks = deploy.client("wait", {"key": deploy.test_key, "apis": deploy.apis, "ids": sandbox_ids})
+    assert [t["status"] for t in tasks] == ["succeeded"] * len(sandbox_ids), tasks
+    leases = _leases(deploy, sandbox_ids)
+    assert {addr for steps in leases.values() for addr, _ in steps} == {w1, w2}, leases
+
+    tasks = deploy.client("wait", {"key": deploy.key, "apis": deploy.apis, "ids": kept_ids})
+    assert [t["status"] for t in tasks] == ["succeeded"] * len(kept_ids), tasks
+    leases = _leases(deploy, kept_ids)
+    assert {addr for steps in leases.values() for addr, _ in steps} == {w1}, leases
+    files = deploy.client("download", {"tasks": tasks})
+    assert [f["decoded"]["kind"] for f in files] == ["image"] * len(kept_ids), files
+
+
 def test_a_worker_host_killed_mid_run_loses_nothing(deployed: Deployment) -> None:
     deploy = deployed
     api1, api2 = deploy.apis
@@ -158,8 +197,9 @@ def test_a_worker_host_killed_mid_run_loses_nothing(deployed: Deployment) -> Non
     killed_at = deploy.psql("SELECT clock_timestamp()")[0][0]
     assert deploy.kill_host("w2"), "nothing ran on worker host 2"
 
-    tasks = deploy.client("wait", {"key": deploy.key, "apis": deploy.apis, "ids": ids,
-                                   "timeout": 120})  # fmt: skip
+    tasks = deploy.client(
+        "wait", {"key": deploy.key, "apis": deploy.apis, "ids": ids, "timeout": 120}
+    )
     assert [t["status"] for t in tasks] == ["succeeded"] * len(ids), (tasks, deploy.tail())
 
     # The tasks worker host 2 was submitting were taken over by worker host 1 ...
