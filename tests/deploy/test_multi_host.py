@@ -2,8 +2,9 @@
 subnet) for PostgreSQL, S3 (moto_server), the providers (`mediagate simulator`), two API hosts,
 two worker hosts and a client. Tasks made through both API hosts run on workers of both worker
 hosts, their results go to S3 and come back from presigned URLs; an event stream on one API
-host follows tasks that workers elsewhere finish; a worker host killed mid-run loses nothing
-and makes no second paid submit."""
+host follows tasks that workers elsewhere finish; sandbox tasks run on both worker hosts and
+the providers that keep files between steps on one; a worker host killed mid-run loses nothing
+and makes no second paid submit. Each mediagate host has a data directory of its own."""
 
 from __future__ import annotations
 
@@ -43,7 +44,7 @@ def deployed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
             deploy.start_postgres()
             deploy.start_services()
             upgrades = deploy.upgrade_twice()
-            for upgrade in upgrades:  # the second waits on the lock, then finds nothing to do
+            for upgrade in upgrades:  # serialised by the advisory lock: both end at the head
                 assert upgrade.returncode == 0, upgrade.stderr
                 assert f"schema at {current_head()}" in upgrade.stderr
             assert deploy.psql("SELECT version_num FROM alembic_version") == [[current_head()]]
