@@ -115,6 +115,13 @@ class Settings(BaseSettings):
     vidgo_base_url: str = "https://api.vidgo.ai"
     tripo_api_key: SecretStr | None = None
     tripo_base_url: str = "https://openapi.tripo3d.ai"
+    sandbox_simulator_url: str | None = Field(
+        default=None,
+        description="Where the sandbox (mg_test_ keys) finds its provider simulator: a "
+        "`mediagate simulator` (http://sim.internal:8900) that every worker reaches. Default: "
+        "one in each process, its jobs kept in the data directory, which worker hosts must "
+        "then share.",
+    )
     provider_timeout_seconds: float = Field(
         default=30.0, gt=0, le=600, description="Longest wait for one provider answer."
     )

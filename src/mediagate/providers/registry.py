@@ -102,7 +102,11 @@ def build_providers(settings: Settings) -> ProviderSet:
     local = LocalProvider(jobs_dir=settings.data_dir / "local-jobs")
     live: dict[str, Provider] = {"local": local}
     sandbox: dict[str, Provider] = {"local": local}
-    transport = _sandbox_transport(settings.data_dir / "simulator")
+    transport = (
+        None
+        if settings.sandbox_simulator_url
+        else _sandbox_transport(settings.data_dir / "simulator")
+    )
     for name, cls in remote_classes().items():
         live[name] = cls(_live_connection(settings, name, cls))
         sandbox[name] = cls(_sandbox_connection(settings, name, cls, transport))
@@ -136,13 +140,19 @@ def _sandbox_transport(state_dir: Path) -> httpx.AsyncBaseTransport:
 
 
 def _sandbox_connection(
-    settings: Settings, name: str, cls: type[RemoteProvider], transport: httpx.AsyncBaseTransport
+    settings: Settings,
+    name: str,
+    cls: type[RemoteProvider],
+    transport: httpx.AsyncBaseTransport | None,
 ) -> Connection:
+    """On the in-process simulator (`transport`), or over the network on the one at
+    `MEDIAGATE_SANDBOX_SIMULATOR_URL`."""
     from mediagate.simulator import SIM_CREDENTIALS
 
     live_base = getattr(settings, f"{name}_base_url", cls.default_base_url)
+    simulator = (settings.sandbox_simulator_url or SANDBOX_URL).rstrip("/")
     return Connection(
-        base_url=SANDBOX_URL + httpx.URL(live_base).path.rstrip("/"),  # same paths as live
+        base_url=simulator + httpx.URL(live_base).path.rstrip("/"),  # same paths as live
         credentials=SIM_CREDENTIALS[name],
         timeout_s=settings.provider_timeout_seconds,
         transport=transport,
