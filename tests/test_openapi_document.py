@@ -66,7 +66,9 @@ def test_bearer_is_required_except_on_public_routes(document: dict) -> None:
     assert document["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
     assert document["security"] == [{"bearer": []}]
     public = {(p, m) for p, m, op in operations(document) if op.get("security") == []}
-    assert public == {("/healthz", "get"), ("/metrics", "get"), ("/files/{key}", "get")}
+    assert public == {("/healthz", "get"), ("/readyz", "get"), ("/files/{key}", "get")}
+    # The metrics token is asked for only when MEDIAGATE_METRICS_TOKEN is set.
+    assert document["paths"]["/metrics"]["get"]["security"] == [{}, {"bearer": []}]
 
 
 def test_query_parameters_are_declared_with_their_limits(document: dict) -> None:

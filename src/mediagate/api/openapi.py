@@ -129,7 +129,7 @@ def _complete_operation(path: str, op: dict[str, Any]) -> None:
     if not authenticated:
         op["security"] = []
     extra: dict[int, str] = {500: _COMMON[500], 503: _COMMON[503]}
-    if authenticated:
+    if authenticated and "security" not in op:  # an API key's route: rate-limited
         extra[429] = _COMMON[429]
     if "requestBody" in op:
         extra[413] = _BODY_TOO_LARGE

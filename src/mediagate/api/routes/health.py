@@ -46,7 +46,22 @@ async def healthz(request: Request) -> Response:
     return responses.ok({"status": "ok", "version": __version__, "database": db.backend})
 
 
-@router.get("/readyz")
+class Ready(BaseModel):
+    status: str
+    checks: dict[str, str]
+
+
+@router.get(
+    "/readyz",
+    responses=docs.responses(
+        200,
+        "Every check passed.",
+        {"status": "ready", "checks": {"database": "ok", "storage": "ok", "workers": "ok"}},
+        {503: "A check failed (`SERVICE_UNAVAILABLE`); the message names each one and why."},
+        model=Ready,
+        auth=False,
+    ),
+)
 async def readyz(request: Request) -> Response:
     """200 when every check passes; else 503 naming each failing check and why."""
     readiness: Readiness = request.app.state.readiness

@@ -34,8 +34,14 @@ def require_metrics_token(request: Request) -> None:
         200: {
             "description": "Prometheus text exposition format.",
             "content": {CONTENT_TYPE_LATEST.split(";")[0]: {"schema": {"type": "string"}}},
-        }
+        },
+        401: {
+            "description": "MEDIAGATE_METRICS_TOKEN is set and the request does not carry it "
+            "(`UNAUTHORIZED`)."
+        },
     },
+    # The token is asked for only when the setting is set.
+    openapi_extra={"security": [{}, {"bearer": []}]},
 )
 async def prometheus(request: Request) -> Response:
     require_metrics_token(request)
