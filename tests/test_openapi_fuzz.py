@@ -24,7 +24,6 @@ from pathlib import Path
 import httpx
 import pytest
 
-from conftest import BACKENDS, _create_postgres_database, _drop_postgres_database
 from helpers import cli_env, free_port, run_cli
 
 pytestmark = pytest.mark.slow
@@ -33,13 +32,11 @@ pytestmark = pytest.mark.slow
 BUDGET_S = 40
 
 
-@pytest.fixture(params=BACKENDS)
-def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, dict, Path]]:
-    """(base URL, environment, server log) of `mediagate serve --workers 0` on a new database."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path}/fuzz.db"
-    else:
-        url = _create_postgres_database()
+@pytest.fixture
+def server(empty_database: str, tmp_path: Path) -> Iterator[tuple[str, dict, Path]]:
+    """(base URL, environment, server log) of `mediagate serve --workers 0` on a new database
+    (of each backend)."""
+    url = empty_database
     env = cli_env(
         database_url=url,
         data_dir=str(tmp_path / "data"),
@@ -70,8 +67,6 @@ def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
-        if request.param != "sqlite":
-            _drop_postgres_database(url)
 
 
 def _wait_up(base: str, proc: subprocess.Popen, log: Path) -> None:
