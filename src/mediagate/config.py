@@ -21,9 +21,11 @@ class Settings(BaseSettings):
         default=None,
         description="sqlite:///path or postgresql://user@host/db; default SQLite in data_dir",
     )
-    host: str = "127.0.0.1"
-    port: int = Field(default=8000, ge=1, le=65535)
-    max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    host: str = Field(default="127.0.0.1", description="Interface `serve` binds.")
+    port: int = Field(default=8000, ge=1, le=65535, description="Port `serve` listens on.")
+    max_body_bytes: int = Field(
+        default=1024 * 1024, ge=1024, description="Largest request body accepted (413 past it)."
+    )
     rate_limit_per_minute: int = Field(
         default=0,
         ge=0,
@@ -31,7 +33,9 @@ class Settings(BaseSettings):
         "PostgreSQL one bucket per key in the database, shared by every API process (one "
         "write per request while a limit is set); on SQLite in the one API process.",
     )
-    log_level: str = "info"
+    log_level: str = Field(
+        default="info", description="debug, info, warning or error (the server's log)."
+    )
     shutdown_grace_seconds: float = Field(
         default=10.0,
         ge=0,
@@ -77,8 +81,19 @@ class Settings(BaseSettings):
 
     # The engine.
     workers: int = Field(default=16, ge=0, description="Concurrent task steps per process.")
-    lease_seconds: float = Field(default=30.0, ge=1, le=3600)
-    idle_poll_seconds: float = Field(default=2.0, gt=0, le=60)
+    lease_seconds: float = Field(
+        default=30.0,
+        ge=1,
+        le=3600,
+        description="How long a worker holds a task's step; a dead worker's tasks are taken "
+        "over once it runs out.",
+    )
+    idle_poll_seconds: float = Field(
+        default=2.0,
+        gt=0,
+        le=60,
+        description="How often an idle worker looks for due tasks when nothing woke it.",
+    )
     max_attempts: int = Field(default=6, ge=1, le=100, description="Tries of one step.")
     provider_concurrency: dict[str, int] = Field(
         default_factory=dict,
@@ -91,7 +106,11 @@ class Settings(BaseSettings):
         "processes; the rest wait pending, in turn (never a 429). 0: no limit. Per account: "
         "`mediagate accounts set ACCOUNT --concurrency N`.",
     )
-    max_result_bytes: int = Field(default=2 * 1024**3, ge=1024)
+    max_result_bytes: int = Field(
+        default=2 * 1024**3,
+        ge=1024,
+        description="Largest result file copied from a provider; a larger one fails the task.",
+    )
     provider_plugins: list[str] = Field(
         default_factory=list,
         description='Extra providers, as ["package.module:factory"]; factory(settings) -> '
@@ -100,21 +119,43 @@ class Settings(BaseSettings):
 
     # Remote providers: credentials and base URLs. A provider without credentials serves
     # sandbox (mg_test_) tasks only, on the built-in simulator.
-    vidu_api_key: SecretStr | None = None
-    vidu_base_url: str = "https://api.vidu.com"
-    kling_access_key: SecretStr | None = None
-    kling_secret_key: SecretStr | None = None
-    kling_base_url: str = "https://api-singapore.klingai.com"
-    seedance_api_key: SecretStr | None = None
-    seedance_base_url: str = "https://ark.ap-southeast.bytepluses.com/api/v3"
-    seedream_api_key: SecretStr | None = None
-    seedream_base_url: str = "https://ark.ap-southeast.bytepluses.com/api/v3"
-    gemini_api_key: SecretStr | None = None
-    gemini_base_url: str = "https://generativelanguage.googleapis.com"
-    vidgo_api_key: SecretStr | None = None
-    vidgo_base_url: str = "https://api.vidgo.ai"
-    tripo_api_key: SecretStr | None = None
-    tripo_base_url: str = "https://openapi.tripo3d.ai"
+    vidu_api_key: SecretStr | None = Field(default=None, description="Vidu API key.")
+    vidu_base_url: str = Field(
+        default="https://api.vidu.com", description="Vidu's API (a simulator's, in tests)."
+    )
+    kling_access_key: SecretStr | None = Field(default=None, description="Kling access key.")
+    kling_secret_key: SecretStr | None = Field(default=None, description="Kling secret key.")
+    kling_base_url: str = Field(
+        default="https://api-singapore.klingai.com",
+        description="Kling's API (a simulator's, in tests).",
+    )
+    seedance_api_key: SecretStr | None = Field(
+        default=None, description="BytePlus ModelArk API key for Seedance."
+    )
+    seedance_base_url: str = Field(
+        default="https://ark.ap-southeast.bytepluses.com/api/v3",
+        description="Seedance (BytePlus ModelArk)'s API (a simulator's, in tests).",
+    )
+    seedream_api_key: SecretStr | None = Field(
+        default=None, description="BytePlus ModelArk API key for Seedream."
+    )
+    seedream_base_url: str = Field(
+        default="https://ark.ap-southeast.bytepluses.com/api/v3",
+        description="Seedream (BytePlus ModelArk)'s API (a simulator's, in tests).",
+    )
+    gemini_api_key: SecretStr | None = Field(default=None, description="Gemini API key.")
+    gemini_base_url: str = Field(
+        default="https://generativelanguage.googleapis.com",
+        description="Gemini / Veo's API (a simulator's, in tests).",
+    )
+    vidgo_api_key: SecretStr | None = Field(default=None, description="vidgo API key.")
+    vidgo_base_url: str = Field(
+        default="https://api.vidgo.ai", description="vidgo's API (a simulator's, in tests)."
+    )
+    tripo_api_key: SecretStr | None = Field(default=None, description="Tripo API key.")
+    tripo_base_url: str = Field(
+        default="https://openapi.tripo3d.ai", description="Tripo's API (a simulator's, in tests)."
+    )
     sandbox_simulator_url: str | None = Field(
         default=None,
         description="Where the sandbox (mg_test_ keys) finds its provider simulator: a "
@@ -159,16 +200,37 @@ class Settings(BaseSettings):
         default=None, description="Local result files; default data_dir/files."
     )
     s3_bucket: str | None = Field(default=None, description="Store results in this S3 bucket.")
-    s3_endpoint_url: str | None = None
-    s3_region: str = "us-east-1"
-    s3_access_key_id: str | None = None
-    s3_secret_access_key: SecretStr | None = None
-    s3_prefix: str = ""
-    s3_path_style: bool | None = None
-    url_ttl_seconds: int = Field(default=900, ge=1, le=7 * 86400)
-    result_retention: timedelta = Field(default=timedelta(days=7))
-    #: How long `POST /v1/images/generations` waits for its images before answering a timeout.
-    openai_images_wait_seconds: float = Field(default=300, gt=0, le=3600)
+    s3_endpoint_url: str | None = Field(
+        default=None, description="An S3-compatible endpoint (MinIO, R2...); default AWS."
+    )
+    s3_region: str = Field(default="us-east-1", description="The bucket's region.")
+    s3_access_key_id: str | None = Field(
+        default=None, description="S3 credentials; default boto3's (environment, role)."
+    )
+    s3_secret_access_key: SecretStr | None = Field(
+        default=None, description="The secret of s3_access_key_id."
+    )
+    s3_prefix: str = Field(default="", description="A key prefix for every stored object.")
+    s3_path_style: bool | None = Field(
+        default=None,
+        description="Path-style S3 URLs (most S3-compatible stores); default: on with an "
+        "endpoint URL, off for AWS.",
+    )
+    url_ttl_seconds: int = Field(
+        default=900, ge=1, le=7 * 86400, description="How long a signed result URL is valid."
+    )
+    result_retention: timedelta = Field(
+        default=timedelta(days=7),
+        description="How long results are kept (ISO 8601 duration like P7D, or seconds); then "
+        "deleted and the task `expired`.",
+    )
+    openai_images_wait_seconds: float = Field(
+        default=300,
+        gt=0,
+        le=3600,
+        description="How long `POST /v1/images/generations` waits for its images before "
+        "answering a timeout (504) that names the tasks to follow.",
+    )
 
     @field_validator("webhook_retry_schedule")
     @classmethod
