@@ -219,3 +219,24 @@ def _queue_position_shown(gateway: Gateway, task_id: str) -> dict[str, Any]:
             return task
         assert time.monotonic() < deadline, task
         time.sleep(0.05)
+
+
+#: Video models whose videos have sound with the inputs of `CASES` (Veo 3 and Sora 2 always;
+#: Seedance 1.5 and Vidu Q3 by default; Kling 2.6 and vidgo's Veo only when asked).
+WITH_SOUND = {"sora-2", "seedance-1-5-pro", "veo-3.1-fast-generate-preview",
+              "veo-3.1-generate-preview", "viduq3-turbo"}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c.type == "video"], ids=str)
+def test_a_video_has_sound_when_the_model_makes_sound(
+    gateway: Gateway, case: Case, tmp_path: Path
+) -> None:
+    """The simulator's outputs have what the real model's have: a model "with audio" gives a
+    video with an audio track that decodes, the others a silent one."""
+    done = outcomes(gateway, case, sandbox=True)["normal"].task
+    [path] = gateway.download(done, tmp_path)
+    with av.open(str(path)) as container:
+        audio = [s for s in container.streams if s.type == "audio"]
+        if audio:
+            assert sum(1 for _ in container.decode(audio=0)) > 0
+    assert bool(audio) == (case.model in WITH_SOUND), (case.model, audio)

@@ -51,6 +51,8 @@ class Output:
     width: int = 0
     height: int = 0
     duration: float = 0.0
+    #: A video with a soundtrack (the models whose real videos have sound).
+    audio: bool = False
 
 
 @dataclass

@@ -42,7 +42,7 @@ def _render(output: Output, path: Path, prompt: str) -> None:
                      fmt=output.fmt)  # fmt: skip
     elif output.kind == "video":
         render_video(tmp, prompt=prompt, duration=output.duration, width=output.width,
-                     height=output.height, fps=8)  # fmt: skip
+                     height=output.height, fps=8, soundtrack=output.audio)  # fmt: skip
     elif output.kind in ("audio", "music"):
         render = render_speech if output.kind == "audio" else render_music
         render(tmp, prompt=prompt, duration=output.duration, fmt=output.fmt)

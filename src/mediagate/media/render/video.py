@@ -23,6 +23,7 @@ from .control import (
     rng_for,
 )
 from .palette import RGB, palette
+from .soundtrack import Soundtrack
 
 MAX_SIDE = 4096
 MAX_FPS = 120
@@ -73,8 +74,10 @@ def render_video(
     fps: int,
     progress: ProgressFn | None = None,
     should_stop: StopFn | None = None,
+    soundtrack: bool = False,
 ) -> None:
-    """Write an H.264 (yuv420p) MP4 of exactly round(duration * fps) frames.
+    """Write an H.264 (yuv420p) MP4 of exactly round(duration * fps) frames; `soundtrack`: with
+    an AAC track of the prompt's tune (models whose videos have sound).
 
     Width and height must be even (4:2:0 chroma subsampling). Frames are encoded as they are
     drawn, so memory does not grow with the duration.
@@ -116,6 +119,7 @@ def render_video(
             # depend on the machine. Drawing the frames costs more than encoding them anyway.
             stream.options = {"preset": "veryfast", "crf": "23", "threads": "1"}
         time_base = Fraction(1, fps)
+        sound = Soundtrack(container, prompt, frames / fps) if soundtrack else None
         for index in range(frames):
             control.check()
             t = index / fps
@@ -132,8 +136,12 @@ def render_video(
             frame = _to_yuv(picture)
             frame.pts, frame.time_base = index, time_base
             container.mux(stream.encode(frame))
+            if sound is not None:
+                sound.until((index + 1) / fps)
             control.report((index + 1) / frames)
         container.mux(stream.encode(None))
+        if sound is not None:
+            sound.close()
     control.finish()
 
 

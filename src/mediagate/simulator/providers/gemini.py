@@ -146,7 +146,8 @@ def routes(sim: Simulator) -> list[BaseRoute]:
             model=model,
             prompt=str(prompt or ""),
             scenario=scenario,
-            outputs=[Output("video", "mp4", *scaled(*size), duration)],
+            # Veo 3 videos have sound (dialogue, effects, music): always.
+            outputs=[Output("video", "mp4", *scaled(*size), duration, audio=True)],
             params={"parameters": parameters, "image": "image" in instance},
             owner=key,
             job_id=secrets.token_hex(8),  # lower-case alphanumeric, like Google's ids

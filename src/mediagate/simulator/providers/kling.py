@@ -271,7 +271,8 @@ def _outputs(kind: str, body: dict[str, Any]) -> list[Output]:
     w, h = _VIDEO_RATIOS[body.get("aspect_ratio", "16:9") if kind == "text2video" else "16:9"]
     side = 1080 if body.get("mode") == "pro" or "master" in body.get("model_name", "") else 720
     width, height = scaled(w * side // min(w, h), h * side // min(w, h))
-    return [Output("video", "mp4", width, height, float(body.get("duration", "5")))]
+    sound = body.get("sound") == "on"
+    return [Output("video", "mp4", width, height, float(body.get("duration", "5")), audio=sound)]
 
 
 def _jobs_of(sim: Simulator, kind: str, owner: str | None) -> list[SimJob]:

@@ -128,7 +128,10 @@ def _output(model: str, fields: dict[str, Any]) -> Output:
         width, height = scaled(*_RATIOS[fields.get("size", "1:1")])
         return Output("image", "png", width, height)
     width, height = scaled(*_RATIOS[fields.get("aspect_ratio", "16:9")])
-    return Output("video", "mp4", width, height, float(fields.get("duration", _VIDEO[model][0])))
+    duration = float(fields.get("duration", _VIDEO[model][0]))
+    # Sora 2 videos always have sound; Veo 3.1 on vidgo when `generate_audio` asks for it.
+    sound = model.startswith("sora-2") or fields.get("generate_audio") in (True, "true")
+    return Output("video", "mp4", width, height, duration, audio=sound)
 
 
 async def _task(sim: Simulator, request: Request, job: SimJob) -> dict[str, Any]:

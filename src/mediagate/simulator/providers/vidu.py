@@ -199,7 +199,9 @@ def _output(kind: str, body: dict[str, Any]) -> Output:
         return Output("image", "png", *scaled(*_RATIOS[body.get("aspect_ratio", "16:9")]))
     ratio = body.get("aspect_ratio", "16:9") if kind == "text2video" else "16:9"
     width, height = scaled(*_RATIOS[ratio])
-    return Output("video", "mp4", width, height, float(body.get("duration", 5)))
+    # Q3 videos have sound unless `audio` is false (Vidu's default is on).
+    sound = body["model"].startswith("viduq3") and body.get("audio") is not False
+    return Output("video", "mp4", width, height, float(body.get("duration", 5)), audio=sound)
 
 
 def _created(job: SimJob) -> dict[str, Any]:

@@ -114,7 +114,16 @@ def routes(sim: Simulator) -> list[BaseRoute]:
             model=model,
             prompt=prompt,
             scenario=scenario,
-            outputs=[Output("video", "mp4", width, height, float(task["duration"]))],
+            outputs=[
+                Output(
+                    "video",
+                    "mp4",
+                    width,
+                    height,
+                    float(task["duration"]),
+                    audio=bool(task["generate_audio"]),
+                )
+            ],  # fmt: skip
             params=task,
             owner=key,
             job_id=_task_id(),
