@@ -123,7 +123,7 @@ def routes(sim: Simulator) -> list[BaseRoute]:
                     float(task["duration"]),
                     audio=bool(task["generate_audio"]),
                 )
-            ],  # fmt: skip
+            ],
             params=task,
             owner=key,
             job_id=_task_id(),
