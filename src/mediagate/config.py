@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -33,8 +34,13 @@ class Settings(BaseSettings):
         "PostgreSQL one bucket per key in the database, shared by every API process (one "
         "write per request while a limit is set); on SQLite in the one API process.",
     )
-    log_level: str = Field(
-        default="info", description="debug, info, warning or error (the server's log)."
+    log_level: Literal["debug", "info", "warning", "error"] = Field(
+        default="info", description="debug, info, warning or error (the processes' log)."
+    )
+    log_format: Literal["text", "json"] = Field(
+        default="text",
+        description="The log's lines: text, or json (one object per line: time, level, logger, "
+        "message and fields such as task_id, provider, step, outcome).",
     )
     shutdown_grace_seconds: float = Field(
         default=10.0,

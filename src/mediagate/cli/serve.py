@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated, Any
 
 import typer
 
-from mediagate.cli.common import err, load_settings
+from mediagate.cli.common import load_settings
 
 
 def serve(
@@ -25,23 +26,25 @@ def serve(
     import uvicorn
 
     from mediagate.api import create_app
+    from mediagate.core.logs import configure
     from mediagate.db.migrate import upgrade
 
     settings = load_settings()
     if workers is not None:
         settings = settings.model_copy(update={"workers": workers})
+    configure(settings.log_level, settings.log_format)
     upgrade(settings.database)
     bind_host = host or settings.host
     bind_port = port or settings.port
-    err.print(
-        f"mediagate on http://{bind_host}:{bind_port} with {settings.database.display()}",
-        highlight=False,
+    logging.getLogger("mediagate").info(
+        f"mediagate on http://{bind_host}:{bind_port} with {settings.database.display()}"
     )
     config = uvicorn.Config(
         create_app(settings),
         host=bind_host,
         port=bind_port,
         log_level=settings.log_level,
+        log_config=None,  # the log is `core.logs`'s (text or JSON)
         access_log=False,
         proxy_headers=False,
         # Requests still running when the grace ends are cut (their clients retry).

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import signal
 from typing import Annotated
 
 import typer
 import uvloop
 
-from mediagate.cli.common import err, load_settings
+from mediagate.cli.common import load_settings
 
 
 def worker(
@@ -19,17 +20,18 @@ def worker(
     ] = None,
 ) -> None:
     """Run task workers until SIGTERM or Ctrl-C; the schema is brought up to date first."""
+    from mediagate.core.logs import configure
     from mediagate.db.migrate import upgrade
 
     settings = load_settings()
+    configure(settings.log_level, settings.log_format)
     if workers is not None:
         settings = settings.model_copy(update={"workers": workers})
     if settings.workers < 1:
         settings = settings.model_copy(update={"workers": 16})
     upgrade(settings.database)
-    err.print(
-        f"mediagate worker ({settings.workers} slots) on {settings.database.display()}",
-        highlight=False,
+    logging.getLogger("mediagate").info(
+        f"mediagate worker ({settings.workers} slots) on {settings.database.display()}"
     )
     # The event loop `mediagate serve` gets from uvicorn: uvloop's socket writes and thread
     # wake-ups cost a fraction of asyncio's, and a worker is mostly those.

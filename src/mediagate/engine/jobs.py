@@ -4,6 +4,7 @@ release on stop) and differ only in their claim, their work and the table they f
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Hashable, Mapping, Sequence
 from typing import Protocol, TypeVar
@@ -14,6 +15,8 @@ from mediagate.engine.steps import StepContext, run_step
 from mediagate.metrics import CLAIM_SECONDS, STEP_SECONDS
 
 DEFAULT_PROVIDER_CONCURRENCY = 16
+
+log = logging.getLogger("mediagate.engine")
 
 
 class Leased(Protocol):
@@ -93,7 +96,25 @@ class TaskSteps:
     async def run(self, job: ClaimedTask) -> None:
         started = time.perf_counter()
         kind = await run_step(self.ctx, job)
-        STEP_SECONDS.labels(job.provider, kind).observe(time.perf_counter() - started)
+        elapsed = time.perf_counter() - started
+        STEP_SECONDS.labels(job.provider, kind).observe(elapsed)
+        # One line per step, so an operator can follow a task (`grep task_...`).
+        log.info(
+            "task %s: %s step %s",
+            job.id,
+            kind,
+            "failed" if kind == "error" else "done",
+            extra={
+                "task_id": job.id,
+                "provider": job.provider,
+                "model": job.model,
+                "step": kind,
+                "outcome": "error" if kind == "error" else "ok",
+                "status": job.status,
+                "attempt": job.attempts + 1,
+                "ms": round(elapsed * 1000, 1),
+            },
+        )
 
     async def write_lease(self, job: ClaimedTask, until: int | None) -> bool:
         if until is None:
