@@ -7,9 +7,9 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from mediagate.accounts import repository
+from mediagate.accounts.fairness import MAX_SHARE
 from mediagate.accounts.repository import AccountLimits
 from mediagate.db import Database
-from mediagate.engine.repository import MAX_SHARE
 
 MAX_CONCURRENCY = 1_000_000
 #: `concurrency=DEFAULT`: back to the settings' default (`MEDIAGATE_ACCOUNT_CONCURRENCY`).

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from mediagate.accounts import limits
+if TYPE_CHECKING:
+    from mediagate.billing import service as billing
+
+from mediagate.accounts.fairness import MAX_SHARE
 from mediagate.billing import money
-from mediagate.billing import service as billing
-from mediagate.billing.serialize import ledger_id
 from mediagate.cli.common import (
     amount_arg,
     err,
@@ -19,7 +20,6 @@ from mediagate.cli.common import (
     with_database,
 )
 from mediagate.core.clock import iso_from_us
-from mediagate.engine.repository import MAX_SHARE
 
 app = typer.Typer(
     help="Accounts: credits, spend and fairness limits.",
@@ -36,6 +36,8 @@ def grant(
 ) -> None:
     """Add credits to an account; from its first grant on, an account is prepaid (a task must
     be covered by its available credits)."""
+    from mediagate.billing import service as billing
+
     micros = amount_arg(amount, "AMOUNT")
     try:
         granted = with_database(
@@ -74,6 +76,8 @@ _ACCOUNT_HEADER = (
 @app.command("list")
 def list_() -> None:
     """Every account with its credits: a table on a terminal, tab-separated lines when piped."""
+    from mediagate.billing import service as billing
+
     found = with_database(load_settings(), billing.list_accounts)
     print_table(_ACCOUNT_HEADER, [_account_cells(f) for f in found])
 
@@ -84,6 +88,9 @@ def show(
     entries: Annotated[int, typer.Option(min=1, max=1000, help="Ledger entries shown.")] = 10,
 ) -> None:
     """One account's credits and its latest ledger entries."""
+    from mediagate.billing import service as billing
+    from mediagate.billing.serialize import ledger_id
+
     try:
         found, rows = with_database(
             load_settings(), lambda db: billing.show_account(db, account, entries)
@@ -136,6 +143,8 @@ def set_(
     ] = None,
 ) -> None:
     """Set an account's concurrency limit and share; prints the settings in force."""
+    from mediagate.accounts import limits
+
     if sum((concurrency is not None, no_limit, default_limit)) > 1:
         raise fail("give one of --concurrency, --no-limit, --default-limit", code=2)
     if concurrency is None and not no_limit and not default_limit and share is None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import typer
 from pydantic import ValidationError
@@ -12,9 +12,9 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from mediagate.config import Settings
-from mediagate.db import Database
-from mediagate.db.urls import DatabaseURLError
+if TYPE_CHECKING:  # the server's modules are imported when a command needs them
+    from mediagate.config import Settings
+    from mediagate.db import Database
 
 T = TypeVar("T")
 err = Console(stderr=True, soft_wrap=True)
@@ -62,6 +62,9 @@ _WHOLE = frozenset({"id", "task", "task_id", "prefix", "event", "webhook"})
 
 
 def load_settings() -> Settings:
+    from mediagate.config import Settings
+    from mediagate.db.urls import DatabaseURLError
+
     try:
         settings = Settings()
     except ValidationError as exc:
@@ -81,6 +84,7 @@ def with_database(settings: Settings, work: Callable[[Database], Awaitable[T]]) 
     """Run `work` against the configured database, schema brought up to date first. A SQLite
     database made just now is said on standard error: a command run from another directory
     than the server's reaches another database (its keys unknown to the server)."""
+    from mediagate.db import Database
     from mediagate.db.migrate import upgrade
 
     path = settings.database.sqlite_path

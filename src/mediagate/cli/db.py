@@ -6,7 +6,9 @@ import typer
 
 from mediagate.cli.common import err, load_settings
 
-app = typer.Typer(help="Database schema.", no_args_is_help=True, rich_markup_mode=None)
+app = typer.Typer(
+    help="Database schema.", no_args_is_help=True, rich_markup_mode=None, add_completion=False
+)
 
 
 @app.command("upgrade")

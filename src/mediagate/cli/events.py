@@ -13,7 +13,10 @@ from mediagate.cli.remote import JsonOption, KeyOption, UrlOption, connected, is
 from mediagate.client import Event
 
 app = typer.Typer(
-    help="Your account's task events on a gateway.", no_args_is_help=True, rich_markup_mode=None
+    help="Your account's task events on a gateway.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    add_completion=False,
 )
 
 

@@ -6,12 +6,13 @@ from typing import Annotated
 
 import typer
 
-from mediagate.accounts import service
 from mediagate.billing import money
 from mediagate.cli.common import amount_arg, err, fail, load_settings, print_table, with_database
 from mediagate.core.clock import iso_from_us
 
-app = typer.Typer(help="API keys.", no_args_is_help=True, rich_markup_mode=None)
+app = typer.Typer(
+    help="API keys.", no_args_is_help=True, rich_markup_mode=None, add_completion=False
+)
 
 
 @app.command("create")
@@ -24,6 +25,8 @@ def create(
     ] = None,
 ) -> None:
     """Create a key; the key alone is printed on the last line of standard output."""
+    from mediagate.accounts import service
+
     settings = load_settings()
     limit = amount_arg(spend_limit, "spend limit") if spend_limit is not None else None
     try:
@@ -48,6 +51,8 @@ def list_(
     account: Annotated[str | None, typer.Option(help="Only this account's keys.")] = None,
 ) -> None:
     """List keys: a table on a terminal, tab-separated lines when piped."""
+    from mediagate.accounts import service
+
     rows = with_database(load_settings(), lambda db: service.list_keys(db, account))
     header = ("prefix", "account", "name", "mode", "spend limit", "created", "state")
     lines = [
@@ -70,6 +75,8 @@ def revoke(
     key_prefix: Annotated[str, typer.Argument(help="The key, or its first characters.")],
 ) -> None:
     """Revoke a key at once."""
+    from mediagate.accounts import service
+
     try:
         row = with_database(load_settings(), lambda db: service.revoke_key(db, key_prefix))
     except service.KeyOperationError as exc:
@@ -84,6 +91,8 @@ def set_limit(
 ) -> None:
     """Set or clear a key's monthly spend limit: a task the rest of the month's limit cannot
     cover is refused (402), like one the account's credits cannot."""
+    from mediagate.accounts import service
+
     limit = None if amount.strip().lower() == "none" else amount_arg(amount, "spend limit")
     try:
         key, committed = with_database(

@@ -24,7 +24,12 @@ from mediagate.cli.remote import (
 )
 from mediagate.client import Task
 
-app = typer.Typer(help="Your tasks on a gateway.", no_args_is_help=True, rich_markup_mode=None)
+app = typer.Typer(
+    help="Your tasks on a gateway.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    add_completion=False,
+)
 TaskId = Annotated[str, typer.Argument(metavar="TASK_ID", help="The task's id (task_...).")]
 
 

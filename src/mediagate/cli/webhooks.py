@@ -12,7 +12,10 @@ from mediagate.cli.remote import JsonOption, KeyOption, UrlOption, connected, is
 from mediagate.client import Webhook, WebhookDelivery
 
 app = typer.Typer(
-    help="Webhook endpoints and their deliveries.", no_args_is_help=True, rich_markup_mode=None
+    help="Webhook endpoints and their deliveries.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    add_completion=False,
 )
 WebhookId = Annotated[str, typer.Argument(metavar="WEBHOOK_ID", help="The endpoint's id (wh_...).")]
 DELIVERY_HEADER = ("id", "event", "type", "status", "attempts", "answer", "created", "next try")

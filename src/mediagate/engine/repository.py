@@ -63,7 +63,6 @@ class ClaimedTask:
 
 
 STRIDE = 1_000_000  # one turn of an account of share 1, in `claim_turns.pass` units
-MAX_SHARE = 1000
 #: How many fresh tasks of one account a claim looks at, at most (its share of a provider's
 #: room is never larger).
 _CANDIDATES = 64

@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import orjson
 
-from mediagate.billing import cost_micros
+from mediagate.billing.pricing import cost_micros
 from mediagate.catalog import CATALOG, ModelSpec
 from mediagate.core import jsonutil
 from mediagate.core.clock import now_us
