@@ -11,6 +11,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+
 from helpers import cli_env, free_port, image_body, run_cli
 
 

@@ -101,6 +101,13 @@ class Settings(BaseSettings):
         description="How often an idle worker looks for due tasks when nothing woke it.",
     )
     max_attempts: int = Field(default=6, ge=1, le=100, description="Tries of one step.")
+    watched_poll_seconds: float = Field(
+        default=3.0,
+        ge=0.5,
+        le=60,
+        description="A task someone follows (read while queued or running, or an open stream "
+        "of it) is polled at the provider at least this often; others on the provider's ETA.",
+    )
     provider_concurrency: dict[str, int] = Field(
         default_factory=dict,
         description='Concurrent provider calls per process, e.g. {"kling": 4}; default 16.',

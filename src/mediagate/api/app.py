@@ -39,6 +39,7 @@ from mediagate.readiness import Readiness
 from mediagate.storage.factory import build_storage
 from mediagate.tasks import housekeeping
 from mediagate.tasks.results import ResultLinks
+from mediagate.tasks.watch import Watch
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -60,6 +61,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.providers = providers
         app.state.events = hub = EventHub(db, poll_s=settings.events_poll_seconds)
         await hub.start()
+        app.state.watch = watch = Watch(
+            db, settings.watched_poll_seconds, on_hastened=app.state.wakeup.notify_local
+        )
+        await watch.start()
         engine = None
         if settings.workers > 0:
             engine = Engine(settings, db, storage, providers, app.state.wakeup)
@@ -80,6 +85,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             upkeep.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await upkeep
+            await watch.stop()
             if engine is not None:
                 await engine.stop()
             await hub.stop()

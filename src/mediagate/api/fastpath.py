@@ -20,6 +20,7 @@ from mediagate.tasks import service
 
 PREFIX = "/api/v1/tasks/"
 _JSON_HEADERS = [(b"content-type", b"application/json")]
+_AT_PROVIDER = frozenset({"queued", "running"})
 
 
 def bearer_from_headers(headers: list[tuple[bytes, bytes]]) -> str:
@@ -89,4 +90,6 @@ class FastTaskReads:
             raise
         if self.limiter is not None and (refused := await self.limiter.take(secret, db)):
             raise refused
+        if task["status"] in _AT_PROVIDER:  # someone is watching: keep its progress fresh
+            scope["app"].state.watch.seen(task_id)
         return task

@@ -303,3 +303,20 @@ async def cancel_unfinished(
         )
     )
     return result.rowcount == 1
+
+
+async def hasten(conn: AsyncConnection, task_ids: Sequence[str], soon: int) -> int:
+    """Bring the next poll of tasks a client follows forward to `soon` (never later, and never
+    a task a worker holds, a final one, or one with a cancel to carry out). Returns how many."""
+    result = await conn.execute(
+        update(tasks)
+        .where(
+            tasks.c.id.in_(list(task_ids)),
+            tasks.c.status.in_((Status.QUEUED.value, Status.RUNNING.value)),
+            tasks.c.lease_owner.is_(None),
+            tasks.c.cancel_requested == 0,
+            tasks.c.run_at > soon,
+        )
+        .values(run_at=soon)
+    )
+    return result.rowcount

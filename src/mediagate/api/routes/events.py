@@ -11,6 +11,7 @@ is checked before the response starts, so refusals are ordinary JSON errors.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
 
 import orjson
@@ -29,12 +30,13 @@ from mediagate.events.repository import Row
 from mediagate.events.schemas import Event
 from mediagate.events.serialize import event_object
 from mediagate.tasks.serialize import Linker
+from mediagate.tasks.watch import Watch
 
 router = APIRouter(prefix="/api/v1", tags=["events"])
 _TYPES_DOC = "Comma-separated event types to keep (" + ", ".join(service.TYPES) + "); default all."
 
 
-def _resume_position(request: Request) -> Position | None:
+def resume_position(request: Request) -> Position | None:
     """Where a stream resumes: `Last-Event-ID` (what browsers send on reconnecting), else
     `?after=`."""
     header = request.headers.get("last-event-id")
@@ -81,14 +83,22 @@ def _encode(row: Row | None, links: Linker | None) -> bytes:
     )
 
 
-async def _sse(rows: AsyncIterator[Row | None], links: Linker | None) -> AsyncIterator[bytes]:
-    async for row in rows:
-        yield _encode(row, links)
+async def _sse(
+    rows: AsyncIterator[Row | None], links: Linker | None, watch: Watch | None, task_id: str
+) -> AsyncIterator[bytes]:
+    with watch.following(task_id) if watch is not None else contextlib.nullcontext():
+        async for row in rows:
+            yield _encode(row, links)
 
 
-def _stream(rows: AsyncIterator[Row | None], request: Request) -> StreamingResponse:
+def stream_response(
+    rows: AsyncIterator[Row | None], request: Request, task_id: str | None = None
+) -> StreamingResponse:
+    """The SSE response of `rows`; `task_id`: a task's stream, whose task is watched (polled
+    sooner, `tasks.watch`) while it is open."""
+    watch = getattr(request.app.state, "watch", None) if task_id is not None else None
     return StreamingResponse(
-        _sse(rows, linker_for(request.scope)),
+        _sse(rows, linker_for(request.scope), watch, task_id or ""),
         media_type="text/event-stream",
         headers=_SSE_HEADERS,
     )
@@ -112,13 +122,13 @@ async def task_stream(
 ) -> StreamingResponse:
     """The task's latest event, then each later one, ending after its final event."""
     state = request.app.state
-    resume = _resume_position(request)
+    resume = resume_position(request)
     current = await service.latest(state.db, principal, task_id)
     rows = service.follow_task(
         state.db, state.events, principal, task_id, current, resume,
         state.settings.sse_heartbeat_seconds,
     )  # fmt: skip
-    return _stream(rows, request)
+    return stream_response(rows, request, task_id)
 
 
 @router.get("/events", responses=_PAGE_DOC)
@@ -154,8 +164,8 @@ async def events_stream(
     """The account's events as they happen (from `Last-Event-ID` or `after` when given)."""
     state = request.app.state
     kinds = service.parse_types(request.query_params.get("types"))
-    resume = _resume_position(request)
+    resume = resume_position(request)
     rows = service.follow_account(
         state.db, state.events, principal, resume, kinds, state.settings.sse_heartbeat_seconds
     )
-    return _stream(rows, request)
+    return stream_response(rows, request)

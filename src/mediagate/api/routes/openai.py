@@ -217,6 +217,8 @@ async def get_video(
     video = await service.get_video(
         request.app.state.db, bearer_secret(request), video_id, _retention_s(request)
     )
+    if video["status"] in ("queued", "in_progress"):  # someone is watching: fresh progress
+        request.app.state.watch.seen(video_id)
     return _json(video, headers=_video_headers(video))
 
 

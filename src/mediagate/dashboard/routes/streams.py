@@ -6,7 +6,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import StreamingResponse
 
-from mediagate.api.routes.events import _resume_position, _stream
+from mediagate.api.routes.events import resume_position, stream_response
 from mediagate.dashboard.security import current_session
 from mediagate.dashboard.sessions import Session
 from mediagate.events import service
@@ -21,10 +21,10 @@ async def account_stream(
     """The account's events from now on (what the tasks page follows)."""
     state = request.app.state
     rows = service.follow_account(
-        state.db, state.events, session.principal, _resume_position(request), None,
+        state.db, state.events, session.principal, resume_position(request), None,
         state.settings.sse_heartbeat_seconds,
     )  # fmt: skip
-    return _stream(rows, request)
+    return stream_response(rows, request)
 
 
 @router.get("/tasks/{task_id}/stream")
@@ -36,6 +36,6 @@ async def task_stream(
     current = await service.latest(state.db, session.principal, task_id)
     rows = service.follow_task(
         state.db, state.events, session.principal, task_id, current,
-        _resume_position(request), state.settings.sse_heartbeat_seconds,
+        resume_position(request), state.settings.sse_heartbeat_seconds,
     )  # fmt: skip
-    return _stream(rows, request)
+    return stream_response(rows, request, task_id)
