@@ -87,7 +87,9 @@ def test_a_bad_write_fails_alone(database_urls, backend):
         bad = claimed[7]
         results = await asyncio.gather(
             *(
-                engine_repo.update_active(db, t, {"progress": None if t is bad else 42})
+                engine_repo.update_active(
+                    db, t, {"progress": 42, "attempts": None if t is bad else 1}
+                )
                 for t in claimed
             ),
             return_exceptions=True,
