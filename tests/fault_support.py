@@ -336,10 +336,23 @@ class Run:
             sandbox = kind == 1
             prompt = f"fault {token} {len(self.made)} {model}"
             body = {"type": task_type, "model": model, "input": {"prompt": prompt, **extra}}
-            with self.gateway.client(sandbox=sandbox) as http:
-                r = http.post("/api/v1/tasks", json=body)
-            assert r.status_code == 202, r.text
-            self.made.append(Made(r.json()["data"]["id"], prompt, model, task_type, sandbox))
+            task = self._request(
+                "POST", "/api/v1/tasks", sandbox, json=body, headers={"Idempotency-Key": prompt}
+            )
+            self.made.append(Made(task["id"], prompt, model, task_type, sandbox))
+
+    def _request(self, method: str, path: str, sandbox: bool, **kwargs: Any) -> dict[str, Any]:
+        """The answer's `data`, as a client that retries gets it: through a moment of faults
+        (no answer, or a 5xx), for up to 30 s; a create repeats its Idempotency-Key."""
+        deadline = time.monotonic() + 30
+        while True:
+            with suppress(httpx.TransportError), self.gateway.client(sandbox=sandbox) as http:
+                r = http.request(method, path, **kwargs)
+                if r.status_code < 500:
+                    assert r.status_code in (200, 202), r.text
+                    return r.json()["data"]
+            assert time.monotonic() < deadline, f"{method} {path} kept failing"
+            time.sleep(0.2)
 
     def rng_sleep(self, low: float = 0.5, high: float = 1.5) -> None:
         """Let the tasks run a while (a random while: kills land at every stage)."""
@@ -393,13 +406,11 @@ class Run:
         finals: dict[str, dict[str, Any]] = {}
         while True:
             for task in self.made:
-                if task.id in finals:
-                    continue
-                with self.gateway.client(sandbox=task.sandbox) as http:
-                    got = http.get(f"/api/v1/tasks/{task.id}").json()["data"]
-                self.note(got)
-                if got["status"] in FINAL:
-                    finals[task.id] = got
+                if task.id not in finals:
+                    got = self._request("GET", f"/api/v1/tasks/{task.id}", task.sandbox)
+                    self.note(got)
+                    if got["status"] in FINAL:
+                        finals[task.id] = got
             if len(finals) == len(self.made):
                 return finals
             stuck = [(t.id, t.model, self.seen[t.id][-1]) for t in self.made if t.id not in finals]
@@ -408,14 +419,16 @@ class Run:
 
 
 def check_run(run: Run, finals: dict[str, dict[str, Any]], tmp_path: Path) -> None:
-    """What clients must find after the faults: every task final (`finals`), none moved
-    backwards (sampled and in its events, with exactly one final event), no paid provider job
-    submitted twice, cost only on success, every result downloading and decoding, and the
-    credits ledger consistent."""
+    """What clients must find after the faults: every task final (`finals`) and none lost (only
+    a remote submit cut short may fail), none moved backwards (sampled, and in its events with
+    exactly one final event), no paid provider job submitted twice, cost only on success,
+    every result downloading and decoding, and the credits ledger consistent."""
     gateway = run.gateway
+    assert len({t.id for t in run.made}) == len(run.made)  # one task per Idempotency-Key
     live_jobs = submits_per_prompt(gateway.sim_state)
     sandbox_jobs = submits_per_prompt(gateway.cluster.data_dir / "simulator")
     charged = 0
+    succeeded = {"local": 0, "sandbox": 0, "live": 0}
     for task in run.made:
         final = finals[task.id]
         assert backward_moves(run.seen[task.id]) == [], (task, run.seen[task.id])
@@ -423,16 +436,19 @@ def check_run(run: Run, finals: dict[str, dict[str, Any]], tmp_path: Path) -> No
             events = http.get(f"/api/v1/tasks/{task.id}/events").json()["data"]
         timeline = [(e["data"]["status"], e["data"]["progress"]) for e in events]
         assert backward_moves(timeline) == [], (task, timeline)
-        assert [e["type"] for e in events if e["data"]["status"] in FINAL] == [
-            f"task.{final['status']}"
-        ], (task, [e["type"] for e in events])
+        finals_seen = [e["type"] for e in events if e["data"]["status"] in FINAL]
+        assert finals_seen == [f"task.{final['status']}"], (task, finals_seen)
         if task.remote:  # a paid provider never gets a second submit of one task
             jobs = (sandbox_jobs if task.sandbox else live_jobs).get(task.prompt, 0)
             assert jobs <= 1, (task, jobs)
             assert jobs == 1 or final["status"] != "succeeded", (task, jobs)
         if final["status"] != "succeeded":
+            # Only a remote submit cut short may fail (rather than pay twice): nothing is lost.
+            assert task.remote and final["error"]["code"] == "PROVIDER_ERROR", (task, final)
             assert final["cost"] == 0, final
             continue
+        kind = "local" if not task.remote else "sandbox" if task.sandbox else "live"
+        succeeded[kind] += 1
         assert (final["cost"] > 0) is not task.sandbox, final  # the sandbox is free
         charged += round(final["cost"] * MICROS)
         for index, item in enumerate(final["result"]):
@@ -442,5 +458,6 @@ def check_run(run: Run, finals: dict[str, dict[str, Any]], tmp_path: Path) -> No
             path.write_bytes(response.content)
             assert path.stat().st_size == item["size_bytes"]
             check_file(path, task.type)
+    assert all(succeeded.values()), succeeded  # the faults left every kind of task working
     figures = check_ledger(gateway.url, gateway.account_id)
     assert figures["held"] == 0 and figures["charges"] == charged, figures
