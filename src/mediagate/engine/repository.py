@@ -280,8 +280,12 @@ def _forward_status_sql() -> str:
     cases = []
     for new in ALL:
         later = ", ".join(f"'{s}'" for s in ALL if RANK[s] > RANK[new])
-        keep = f"CASE WHEN status IN ({later}) THEN status ELSE '{new}' END"
-        cases.append(f"WHEN '{new}' THEN {keep if later else repr(new)}")
+        if later:
+            cases.append(
+                f"WHEN '{new}' THEN CASE WHEN status IN ({later}) THEN status ELSE '{new}' END"
+            )
+        else:  # a final status: nothing comes after it
+            cases.append(f"WHEN '{new}' THEN '{new}'")
     return f"CASE ? {' '.join(cases)} END"
 
 
