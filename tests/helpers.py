@@ -11,12 +11,15 @@ import threading
 from pathlib import Path
 from typing import Any
 
+import av
 import uvicorn
+from PIL import Image
 
 from mediagate.config import Settings
 from mediagate.core import jsonutil
 from mediagate.core.clock import now_us
 from mediagate.core.ids import new_id
+from mediagate.media import probe
 from mediagate.tasks import repository
 
 ISO_Z = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
@@ -175,21 +178,27 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_serve(env: dict[str, str], *args: str) -> tuple[subprocess.Popen, str]:
+def start_serve(
+    env: dict[str, str], *args: str, log: Path | None = None
+) -> tuple[subprocess.Popen, str]:
     """`mediagate serve` in a subprocess on a free port, once /healthz answers: (process, URL).
-    Its output is kept to explain a failed start."""
+    Its output is kept to explain a failed start (appended to `log` when given: a server that
+    logs a lot never fills a pipe nobody reads)."""
     import time
 
     import httpx
 
     port = free_port()
+    output = open(log, "a") if log is not None else subprocess.PIPE  # noqa: SIM115
     proc = subprocess.Popen(
         [sys.executable, "-m", "mediagate", "serve", "--port", str(port), *args],
         env=env,
-        stdout=subprocess.PIPE,
+        stdout=output,
         stderr=subprocess.STDOUT,
         text=True,
     )
+    if log is not None:
+        output.close()  # the child has its own copy
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while True:
@@ -200,7 +209,8 @@ def start_serve(env: dict[str, str], *args: str) -> tuple[subprocess.Popen, str]
             pass
         if proc.poll() is not None or time.monotonic() > deadline:
             proc.kill()
-            raise AssertionError(f"serve did not come up:\n{proc.communicate()[0]}")
+            said = log.read_text() if log is not None else proc.communicate()[0]
+            raise AssertionError(f"serve did not come up:\n{said}")
         time.sleep(0.1)
 
 
@@ -211,3 +221,20 @@ def stop(proc: subprocess.Popen) -> None:
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.communicate()
+
+
+def check_file(path: Path, task_type: str) -> None:
+    """The downloaded file decodes as what the task type promises."""
+    info = probe(path)
+    if task_type == "image":
+        with Image.open(path) as image:
+            image.load()
+            assert image.size == (info.width, info.height)
+    elif task_type == "video":
+        with av.open(str(path)) as container:
+            frames = sum(1 for _ in container.decode(video=0))
+        assert frames > 0 and info.duration and info.duration > 0.5
+    elif task_type in ("audio", "music"):
+        assert info.duration and info.duration > 0.5
+    else:
+        assert path.read_bytes()[:4] == b"glTF"

@@ -4,6 +4,7 @@ in conftest.py)."""
 
 from __future__ import annotations
 
+import itertools
 import os
 import subprocess
 import sys
@@ -69,6 +70,20 @@ def cluster(empty_database: str, tmp_path: Path) -> Iterator[Cluster]:
             proc.kill()
             proc.wait(10)
         stop(api)
+
+
+#: A status's place in a task's life (finals share the last): the contract lets it only grow.
+RANK = {"pending": 0, "queued": 1, "running": 2}
+
+
+def backward_moves(history: list[tuple[str, int]]) -> list[tuple[tuple[str, int], tuple[str, int]]]:
+    """The moves of a task's sampled (status, progress) history that go backwards: to an
+    earlier status, or to less progress."""
+    moves = []
+    for before, after in itertools.pairwise(history):
+        if RANK.get(after[0], 3) < RANK.get(before[0], 3) or after[1] < before[1]:
+            moves.append((before, after))
+    return moves
 
 
 def create_scripted(http: httpx.Client, prompt: str) -> str:

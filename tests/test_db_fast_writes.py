@@ -87,7 +87,9 @@ def test_a_bad_write_fails_alone(database_urls, backend):
         bad = claimed[7]
         results = await asyncio.gather(
             *(
-                engine_repo.update_active(db, t, {"progress": None if t is bad else 42})
+                engine_repo.update_active(
+                    db, t, {"progress": 42, "attempts": None if t is bad else 1}
+                )
                 for t in claimed
             ),
             return_exceptions=True,
@@ -118,5 +120,52 @@ def test_writes_to_one_row_apply_in_order(database_urls, backend):
         )
         assert answers == [True] * 7
         assert await _progress(db, [task.id, other.id]) == {task.id: 40, other.id: 6}
+
+    _run(database_urls, backend, scenario)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_writes_never_move_a_task_backwards(database_urls, backend):
+    """Whatever a step asks, alone or batched with other steps' writes: the status never goes
+    back to an earlier one and the progress never decreases (the contract); the rest of the
+    write lands."""
+
+    async def scenario(db: Database) -> None:
+        claimed = await _claimed(db, 20)
+        alone = await engine_repo.update_active(
+            db, claimed[0], {"status": "running", "progress": 50}
+        )
+        assert alone is True
+        await asyncio.gather(
+            *(engine_repo.update_active(db, t, {"status": "running", "progress": 50})
+              for t in claimed[1:])
+        )  # fmt: skip
+        asked = [("pending", 0), ("queued", 10), ("running", 40), ("running", 70)] * 5
+        answers = await asyncio.gather(
+            *(engine_repo.update_active(db, t, {"status": s, "progress": p, "attempts": 3})
+              for t, (s, p) in zip(claimed, asked, strict=True))
+        )  # fmt: skip
+        assert answers == [True] * 20
+        async with db.read() as conn:
+            rows = await conn.execute(
+                select(tasks.c.id, tasks.c.status, tasks.c.progress, tasks.c.attempts).where(
+                    tasks.c.id.in_([t.id for t in claimed])
+                )
+            )
+            stored = {row[0]: tuple(row[1:]) for row in rows}
+        assert stored == {
+            t.id: ("running", max(50, p), 3) for t, (_, p) in zip(claimed, asked, strict=True)
+        }
+        # Forward moves still land: a final status, and 100 %.
+        assert await engine_repo.update_active(
+            db, claimed[0], {"status": "succeeded", "progress": 100}
+        )
+        async with db.read() as conn:
+            row = (
+                await conn.execute(
+                    select(tasks.c.status, tasks.c.progress).where(tasks.c.id == claimed[0].id)
+                )
+            ).one()
+        assert tuple(row) == ("succeeded", 100)
 
     _run(database_urls, backend, scenario)

@@ -7,8 +7,10 @@ import secrets
 import signal
 import time
 
-from helpers import wait_for
-from process_support import Cluster
+import pytest
+
+from helpers import FINAL, wait_for
+from process_support import Cluster, backward_moves
 from process_support import create_scripted as _create
 
 
@@ -32,6 +34,43 @@ def test_a_worker_killed_while_polling_loses_nothing(cluster):
     calls = cluster.calls(task_id)
     assert [c["call"] for c in calls].count("submit") == 1
     assert len({c["pid"] for c in calls}) == 2  # the second worker finished it
+
+
+@pytest.mark.slow  # the dead render is noticed after its 10 s heartbeat timeout
+def test_a_render_restarted_after_its_worker_died_never_moves_the_task_backwards(cluster):
+    """The `local` provider renders inside the worker: killed mid-render, the job dies with it
+    and the next worker renders it again from the start. The client sees the task stay
+    `running` and its progress never decrease, in GETs sampled all along and in its events."""
+    first = cluster.start_worker()
+    body = {
+        "type": "image",
+        "model": "local-image",
+        "input": {"prompt": "restart", "width": 64, "height": 64, "render_seconds": 6},
+    }
+    with cluster.http() as http:
+        created = http.post("/api/v1/tasks", json=body)
+        assert created.status_code == 202, created.text
+        task_id = created.json()["data"]["id"]
+        history: list[tuple[str, int]] = []
+        deadline = time.monotonic() + 60
+        while not history or history[-1][0] not in FINAL:
+            assert time.monotonic() < deadline, history
+            task = http.get(f"/api/v1/tasks/{task_id}").json()["data"]
+            if not history or history[-1] != (task["status"], task["progress"]):
+                history.append((task["status"], task["progress"]))
+            if first.poll() is None and task["progress"] > 0:
+                first.send_signal(signal.SIGKILL)  # mid-render: the job dies with its worker
+                first.wait(5)
+                cluster.start_worker()
+            time.sleep(0.02)
+        events = http.get(f"/api/v1/tasks/{task_id}/events").json()["data"]
+    assert first.poll() is not None, history  # the render was killed
+    assert history[-1] == ("succeeded", 100), history
+    assert backward_moves(history) == [], history
+    timeline = [(e["data"]["status"], e["data"]["progress"]) for e in events]
+    assert backward_moves(timeline) == [], timeline
+    leftovers = [p.name for p in (cluster.data_dir / "local-jobs").iterdir()]
+    assert len(leftovers) == 1, leftovers  # the dead render's job (the second one was cleaned up)
 
 
 def _kill_mid_submit(cluster: Cluster, prompt: str) -> tuple[dict, list[str]]:

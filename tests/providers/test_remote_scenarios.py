@@ -13,12 +13,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import av
 import pytest
-from PIL import Image
 from remote_support import Gateway
 
-from mediagate.media import probe
+from helpers import check_file
 from mediagate.simulator.scenarios import RUN_LENGTH
 
 
@@ -124,23 +122,6 @@ def outcomes(gateway: Gateway, case: Case, *, sandbox: bool = False) -> dict[str
             final = gateway.wait(task_id, sandbox=box, timeout=left)
             _outcomes.setdefault((name, box), {})[scenario] = Outcome(prompt, final)
     return _outcomes[(str(case), sandbox)]
-
-
-def check_file(path: Path, task_type: str) -> None:
-    """The downloaded file decodes as what the task type promises."""
-    info = probe(path)
-    if task_type == "image":
-        with Image.open(path) as image:
-            image.load()
-            assert image.size == (info.width, info.height)
-    elif task_type == "video":
-        with av.open(str(path)) as container:
-            frames = sum(1 for _ in container.decode(video=0))
-        assert frames > 0 and info.duration and info.duration > 0.5
-    elif task_type in ("audio", "music"):
-        assert info.duration and info.duration > 0.5
-    else:
-        assert path.read_bytes()[:4] == b"glTF"
 
 
 @pytest.mark.parametrize("case", CASES, ids=str)

@@ -263,6 +263,12 @@ def _int32(n: int) -> int:
     return n - (1 << 32) if n >= 1 << 31 else n
 
 
+def greatest(a: str, b: str, postgres: bool) -> str:
+    """SQL for the larger of `a` and `b`, or `a` when `b` is NULL (PostgreSQL's `GREATEST`
+    skips NULLs; SQLite's two-argument `max` would answer NULL). `b` appears once."""
+    return f"GREATEST({a}, {b})" if postgres else f"max({a}, coalesce({b}, {a}))"
+
+
 _POSTGRES_FORMS: dict[str, str] = {}
 
 

@@ -1,4 +1,5 @@
-"""Every query the engine runs. Worker writes are fenced by the lease token of their claim."""
+"""Every query the engine runs. Worker writes are fenced by the lease token of their claim, and
+never move a task's status or progress backwards."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from mediagate.db import Database, dialect
 from mediagate.db.tables import IN_FLIGHT_SQL, STARTED_SQL, tasks
-from mediagate.tasks.statuses import ACTIVE
+from mediagate.tasks.statuses import ACTIVE, ALL, RANK
 
 _CLAIMED = (
     tasks.c.id,
@@ -271,9 +272,38 @@ def _turns_sql(count: int) -> str:
     return _positional(sql)[0]  # (provider, account, n) per account served, in order
 
 
+def _forward_status_sql() -> str:
+    """The new status (the placeholder), or the task's own where the new one would move it
+    backwards: `CASE ? WHEN 'pending' THEN CASE WHEN status IN ('queued', ...) THEN status
+    ELSE 'pending' END ... END` (the placeholder once, so batched writes keep one per column)."""
+    cases = []
+    for new in ALL:
+        later = ", ".join(f"'{s}'" for s in ALL if RANK[s] > RANK[new])
+        if later:
+            cases.append(
+                f"WHEN '{new}' THEN CASE WHEN status IN ({later}) THEN status ELSE '{new}' END"
+            )
+        else:  # a final status: nothing comes after it
+            cases.append(f"WHEN '{new}' THEN '{new}'")
+    return f"CASE ? {' '.join(cases)} END"
+
+
+_FORWARD_STATUS = _forward_status_sql()
+
+
+def _setter(table: Table, column: str, postgres: bool) -> str:
+    """What a fenced write sets `column` to: its placeholder, except that a task's status and
+    progress never move backwards (the contract), whatever a step asks for."""
+    if table is tasks and column == "status":
+        return _FORWARD_STATUS
+    if table is tasks and column == "progress":
+        return dialect.greatest("progress", "?", postgres)
+    return "?"
+
+
 @lru_cache(maxsize=256)
 def _fenced_sql(
-    table: Table, key: str, columns: tuple[str, ...], condition: str
+    table: Table, key: str, columns: tuple[str, ...], condition: str, postgres: bool
 ) -> tuple[str, tuple[str, ...]]:
     """The fenced UPDATE of one leased row of `table` for these columns (`?` placeholders) and
     its parameters' types, built once per column set: the hot path skips statement
@@ -282,7 +312,8 @@ def _fenced_sql(
         if column not in table.c:
             raise ValueError(f"{table.name} has no column {column!r}")
     sql = (
-        f"UPDATE {table.name} SET " + ", ".join(f"{c} = ?" for c in columns)
+        f"UPDATE {table.name} SET "
+        + ", ".join(f"{c} = {_setter(table, c, postgres)}" for c in columns)
         + f" WHERE {key} = ? AND lease_owner = ?{condition}"
     )  # fmt: skip
     return sql, dialect.cast_types(table, (*columns, key, "lease_owner"))
@@ -297,10 +328,11 @@ async def fenced_write(
     condition: str = "",
 ) -> bool:
     """Write `values` to the row `key` (column, value) of `table` if the claim `lease` still
-    holds it (and `condition`, SQL starting with " AND ", holds). On the raw-driver fast path:
+    holds it (and `condition`, SQL starting with " AND ", holds); a task's status and progress
+    only move forward (`_setter`). On the raw-driver fast path:
     jobs end at hundreds a second, and concurrent jobs' writes go to the database together."""
     columns = tuple(values)
-    sql, types = _fenced_sql(table, key[0], columns, condition)
+    sql, types = _fenced_sql(table, key[0], columns, condition, db.backend == "postgresql")
     params = (*(_plain(values[c]) for c in columns), key[1], lease)
     return await db.fast.update(sql, params, types=types, key=key[1]) == 1
 

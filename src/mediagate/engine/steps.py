@@ -38,7 +38,7 @@ from mediagate.providers import (
 )
 from mediagate.providers.registry import ProviderSet
 from mediagate.storage import Storage
-from mediagate.tasks.statuses import Status
+from mediagate.tasks.statuses import Status, forward
 
 log = logging.getLogger(__name__)
 US = 1_000_000
@@ -249,9 +249,8 @@ async def _submit(ctx: StepContext, provider: Provider, task: ClaimedTask, now: 
     done = now_us()
     values = {
         "provider_job_id": job_id,
-        "status": Status.QUEUED.value,
+        "status": Status.QUEUED.value,  # a resubmitted running task stays running
         "attempts": 0,
-        "progress": 0,
         "run_at": _next_run(task, schedule.poll_interval(0.0, provider.first_poll_s), done),
     }
     # Cancelled during the submit: keep the job id so that the cancel step reaches the job.
@@ -294,12 +293,11 @@ async def _poll(ctx: StepContext, provider: Provider, task: ClaimedTask, now: in
             status = await provider.poll(task.provider_job_id)
     except JobNotFound as exc:
         if provider.resubmit_safe:  # the job died with its process: start it again
+            # The task keeps its status and progress (they never move backwards): the new
+            # job's progress shows once it passes the old one's.
             await _write(
-                ctx,
-                task,
-                {"provider_job_id": None, "submit_started_at": None, "status": "pending",
-                 "progress": 0, "run_at": now},
-            )  # fmt: skip
+                ctx, task, {"provider_job_id": None, "submit_started_at": None, "run_at": now}
+            )
             return
         await _fail(ctx, task, exc.code, exc.message)
         return
@@ -317,7 +315,9 @@ async def _apply(
 ) -> None:
     base: dict[str, Any] = {"attempts": 0}
     if status.state in (JobState.QUEUED, JobState.RUNNING):
-        running = status.state is JobState.RUNNING
+        reported = Status.RUNNING if status.state is JobState.RUNNING else Status.QUEUED
+        # A restarted job queued again leaves its task running (statuses only move forward).
+        running = forward(task.status, reported) == Status.RUNNING
         elapsed = (now - (task.started_at or task.created_at)) / US
         eta = status.eta_seconds
         if eta is None and running:  # the provider gives none: the model's recent run times
