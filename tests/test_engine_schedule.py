@@ -28,3 +28,10 @@ def test_retries_back_off_with_jitter_and_honour_retry_after():
     sixth = [retry_delay(6) for _ in range(50)]
     assert max(first) <= 1.0 < min(sixth) and len(set(sixth)) > 1
     assert 30 <= retry_delay(1, retry_after_s=30) < 30.3
+
+
+def test_the_longest_wait_between_polls_is_a_setting() -> None:
+    assert next_poll(1, None, 3600, cap_s=20) == 20  # MEDIAGATE_MAX_POLL_INTERVAL_SECONDS
+    assert next_poll(1, None, 59, cap_s=20) == 20
+    assert next_poll(1, None, 5, cap_s=20) == 5.25  # an ETA sooner than the cap still wins
+    assert next_poll(4000, None, None, cap_s=10) == 10  # and so for the steps without an ETA

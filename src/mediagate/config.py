@@ -101,6 +101,14 @@ class Settings(BaseSettings):
         description="How often an idle worker looks for due tasks when nothing woke it.",
     )
     max_attempts: int = Field(default=6, ge=1, le=100, description="Tries of one step.")
+    max_poll_interval_seconds: float = Field(
+        default=120.0,
+        ge=1,
+        le=3600,
+        description="The longest wait between two polls of a job at its provider (the "
+        "provider's ETA is trusted up to this); lower it for fresher progress of unwatched "
+        "tasks at the cost of more provider calls.",
+    )
     watched_poll_seconds: float = Field(
         default=3.0,
         ge=0.5,

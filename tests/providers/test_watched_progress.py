@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 
-from remote_support import Gateway
+from remote_support import Gateway, running_gateway
 
 
 def test_a_watched_task_moves_and_an_unwatched_one_is_left_alone(gateway: Gateway) -> None:
@@ -36,3 +36,14 @@ def test_a_watched_task_moves_and_an_unwatched_one_is_left_alone(gateway: Gatewa
     assert len(polls[alone_prompt]) <= 2, polls[alone_prompt]
     # Watched is not a storm either: about one poll per 3 s, not one per read.
     assert len(polls[watched_prompt]) <= 16 / 3 + 3, polls[watched_prompt]
+
+
+def test_the_longest_wait_between_polls_is_a_setting(sim_server, tmp_path) -> None:
+    """With MEDIAGATE_MAX_POLL_INTERVAL_SECONDS=2 an unwatched task is polled every 2 s, not at
+    the provider's ETA of about 90 s."""
+    prompt = "a slowly rendered fox, capped [sim:slow]"
+    with running_gateway(sim_server, tmp_path, max_poll_interval_seconds=2) as capped:
+        capped.create("tripo-v2.5", "model3d", prompt)
+        time.sleep(9)
+        polls = [r for r in sim_server.sim.requests_for(prompt) if r.action == "poll"]
+    assert len(polls) >= 3, polls

@@ -53,6 +53,7 @@ class Engine:
             work_dir=settings.data_dir / "tmp",
             max_attempts=settings.max_attempts,
             max_result_bytes=settings.max_result_bytes,
+            max_poll_interval_s=settings.max_poll_interval_seconds,
         )
         self.worker = Worker(
             TaskSteps(ctx, settings.provider_concurrency, settings.account_concurrency),

@@ -23,15 +23,18 @@ def poll_interval(elapsed_s: float, hint_s: float | None = None) -> float:
     return POLL_CAP_S
 
 
-def next_poll(elapsed_s: float, hint_s: float | None, eta_s: float | None) -> float:
+def next_poll(
+    elapsed_s: float, hint_s: float | None, eta_s: float | None, cap_s: float = ETA_CAP_S
+) -> float:
     """The poll interval, moved to just after the job's expected end when an ETA is known:
-    a long job is not polled every few seconds, and a finished one is seen within moments."""
+    a long job is not polled every few seconds, and a finished one is seen within moments.
+    Never more than `cap_s` (`MEDIAGATE_MAX_POLL_INTERVAL_SECONDS`)."""
     interval = poll_interval(elapsed_s, hint_s)
     if hint_s is not None or eta_s is None or eta_s < 0:
-        return interval
+        return min(interval, cap_s)
     if eta_s + 0.25 < interval:  # due soon: look just after, but not more than once a second
-        return max(eta_s + 0.25, min(interval, 1.0))
-    return min(eta_s + 0.25, ETA_CAP_S)
+        return min(max(eta_s + 0.25, min(interval, 1.0)), cap_s)
+    return min(eta_s + 0.25, ETA_CAP_S, cap_s)
 
 
 def retry_delay(attempt: int, retry_after_s: float | None = None) -> float:

@@ -53,6 +53,8 @@ class StepContext:
     work_dir: Path
     max_attempts: int
     max_result_bytes: int
+    #: The longest wait between two polls of a job (`MEDIAGATE_MAX_POLL_INTERVAL_SECONDS`).
+    max_poll_interval_s: float = schedule.ETA_CAP_S
 
 
 def _at(seconds: float, now: int) -> int:
@@ -328,7 +330,11 @@ async def _apply(
             "progress": _clamp(status.progress, 0, 99, task.progress),
             "queue_position": -1 if running else _clamp(status.queue_position, 0, 10**9, -1),
             "eta_seconds": _clamp(eta, 0, 10**7, -1),
-            "run_at": _next_run(task, schedule.next_poll(elapsed, status.poll_after_s, eta), now),
+            "run_at": _next_run(
+                task,
+                schedule.next_poll(elapsed, status.poll_after_s, eta, ctx.max_poll_interval_s),
+                now,
+            ),
         }
         if running and task.started_at is None:
             values["started_at"] = now
