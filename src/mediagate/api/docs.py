@@ -56,13 +56,15 @@ def responses(
     for the schema. `errors` maps each error status the route answers to what it means (401 is
     added unless `auth` is False). `envelope` False: the success is `data` itself (the
     OpenAI-compatible face). `links`: OpenAPI links from the success to other operations."""
-    if media_type == "application/json" and envelope:
+    if media_type != "application/json":  # a stream or a file: text or bytes
+        content: dict[str, Any] = {media_type: {"schema": {"type": "string"}, "example": data}}
+    elif envelope:
         example: dict[str, Any] = {"success": True, "data": data}
         if listing:
             example["pagination"] = PAGINATION_EXAMPLE
-        content: dict[str, Any] = {media_type: {"example": example}}
+        content = {media_type: {"example": example}}
     else:
-        content = {media_type: {"schema": {"type": "string"}, "example": data}}
+        content = {media_type: {"example": data}}
     success: dict[str, Any] = {"description": description, "content": content}
     if model is not None:
         success["model"] = (Page[model] if listing else Ok[model]) if envelope else model
