@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import re
 import secrets
 import shutil
 import stat
@@ -32,6 +33,9 @@ from mediagate.core.batching import ThreadBatcher
 from mediagate.storage.base import PROBE_BYTES, Storage
 from mediagate.storage.keys import check_key, check_prefix, is_valid_key
 from mediagate.storage.signing import URLSigner
+
+#: A key that goes into a URL as it is (what `quote(key, safe="/")` leaves unchanged).
+_PLAIN_KEY = re.compile(r"[A-Za-z0-9_.~/-]*")
 
 
 @dataclass(frozen=True)
@@ -67,7 +71,8 @@ class LocalStorage(Storage):
     def url(self, key: str, *, filename: str, content_type: str, ttl_s: int) -> str:
         check_key(key)
         query = self.signer.sign(key, self.signer.expires_at(ttl_s), filename, content_type)
-        return f"{self.url_prefix}/{quote(key, safe='/')}?{query}"
+        path = key if _PLAIN_KEY.fullmatch(key) else quote(key, safe="/")
+        return f"{self.url_prefix}/{path}?{query}"
 
     async def stored_file(self, key: str) -> StoredFile | None:
         """The regular file stored under `key`, for serving; None when the key is invalid, the

@@ -12,6 +12,7 @@ process sharing a database signs and verifies alike (`load_or_create_secret`).
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import math
@@ -20,7 +21,7 @@ import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from urllib.parse import parse_qsl, quote, urlencode
+from urllib.parse import parse_qsl, quote
 
 from sqlalchemy import select, text
 
@@ -34,6 +35,11 @@ SECRET_BYTES = 32
 _VERSION = b"mediagate-url-v1"
 _EXP = re.compile(r"[0-9]{1,12}")
 _PARAMS = ("exp", "name", "type", "sig")
+#: Text that a query value carries as it is (`quote(..., safe="")` would not change it).
+_PLAIN = re.compile(r"[A-Za-z0-9_.~-]*")
+#: Signed query strings kept (every read signs afresh, but the same file's URL in the same
+#: second is the same string: a client polling a finished task costs a lookup, not an HMAC).
+SIGNED_CACHE = 8192
 
 
 class SignatureError(Exception):
@@ -58,6 +64,11 @@ def _b64(raw: bytes) -> str:
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
 
 
+def _quoted(value: str) -> str:
+    """`value` percent-encoded for a query string (as `quote(value, safe="")`)."""
+    return value if _PLAIN.fullmatch(value) else quote(value, safe="")
+
+
 def _unb64(value: str) -> bytes:
     return base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
 
@@ -69,7 +80,9 @@ class URLSigner:
         if len(secret) < SECRET_BYTES:
             raise ValueError(f"the URL-signing secret needs at least {SECRET_BYTES} bytes")
         self._secret = secret
+        self._keyed = hmac.new(secret, digestmod=hashlib.sha256)  # copied per MAC
         self.clock = clock
+        self.sign = functools.lru_cache(maxsize=SIGNED_CACHE)(self._sign)  # type: ignore[method-assign]
 
     def expires_at(self, ttl_s: int = DEFAULT_TTL_S) -> int:
         """The expiry (Unix seconds) of a URL made now that lives at least `ttl_s` seconds."""
@@ -78,22 +91,19 @@ class URLSigner:
         return math.ceil(self.clock()) + ttl_s
 
     def _mac(self, key: str, expires_at: int, filename: str, content_type: str | None) -> bytes:
-        mac = hmac.new(self._secret, digestmod=hashlib.sha256)
+        mac = self._keyed.copy()
         fields = (key, str(expires_at), filename, content_type or "")
-        for field in (_VERSION, *(f.encode() for f in fields)):
-            mac.update(b"%d:" % len(field))
-            mac.update(field)
+        mac.update(b"".join(b"%d:%b" % (len(f), f) for f in (_VERSION, *map(str.encode, fields))))
         return mac.digest()
 
-    def sign(
+    def _sign(
         self, key: str, expires_at: int, filename: str, content_type: str | None = None
     ) -> str:
         """The query string (without `?`) that makes `key` downloadable until `expires_at`."""
-        params = {"exp": str(expires_at), "name": filename}
+        query = f"exp={expires_at}&name={_quoted(filename)}"
         if content_type:
-            params["type"] = content_type
-        params["sig"] = _b64(self._mac(key, expires_at, filename, content_type))
-        return urlencode(params, quote_via=quote, safe="")
+            query += f"&type={_quoted(content_type)}"
+        return f"{query}&sig={_b64(self._mac(key, expires_at, filename, content_type))}"
 
     def verify(self, key: str, query_string: str) -> SignedDownload:
         """The signed download for `key` and the raw `query_string`, or SignatureError.
