@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import time
 from typing import Any
 
 import orjson
@@ -11,16 +13,29 @@ from mediagate.storage import Storage
 _PUBLIC_FIELDS = ("format", "size_bytes", "duration", "width", "height")
 
 
+#: Results kept signed (per task and second): a client polling a finished task, the read every
+#: client does last, gets the same list within a second at the cost of a lookup.
+SIGNED_RESULTS = 4096
+
+
 class ResultLinks:
     def __init__(self, storage: Storage, ttl_s: int, public_url: str | None = None) -> None:
         self.storage = storage
         self.ttl_s = ttl_s
         self.public_url = public_url.rstrip("/") if public_url else None
+        self._signed = functools.lru_cache(maxsize=SIGNED_RESULTS)(self._public)
 
     def public(self, stored: str, task_id: str, base_url: str) -> list[dict[str, Any]]:
         """`stored` is the task's result column; `base_url` the URL the client called us on
         (used for gateway-served files unless MEDIAGATE_PUBLIC_URL says otherwise). Items
-        stored with a preview get its `thumbnail_url` too."""
+        stored with a preview get its `thumbnail_url` too. Signed afresh each second (a URL's
+        expiry is counted in whole seconds, so within one it is the same string)."""
+        signed = self._signed(stored, task_id, base_url, int(time.time()))
+        return [dict(item) for item in signed]  # the caller's own (flat) items
+
+    def _public(
+        self, stored: str, task_id: str, base_url: str, _second: int
+    ) -> list[dict[str, Any]]:
         items = orjson.loads(stored)
         out = []
         for index, item in enumerate(items):
