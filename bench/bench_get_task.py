@@ -116,8 +116,8 @@ def run_backend(
     headers = {"Authorization": f"Bearer {secret}"}
     env = {"MEDIAGATE_DATABASE_URL": url, "MEDIAGATE_DATA_DIR": str(data_dir),
            "MEDIAGATE_LOG_LEVEL": "warning"}  # fmt: skip
-    if engine:  # the default `serve`: 16 task slots; one `local` render at a time
-        env["MEDIAGATE_PROVIDER_CONCURRENCY"] = '{"local": 1}'
+    if engine:  # the default `serve`; one of the account's tasks in flight at a time
+        env["MEDIAGATE_ACCOUNT_CONCURRENCY"] = "1"
     else:
         env["MEDIAGATE_WORKERS"] = "0"
     results = []

@@ -1,12 +1,13 @@
 """Benchmark: tasks per second through the whole lifecycle with an instant provider, on SQLite
-and PostgreSQL, against Procrastinate running no-op jobs on the same PostgreSQL.
+and PostgreSQL, against Procrastinate and pgqueuer running no-op jobs on the same PostgreSQL;
+and mediagate with 1, 2 and 4 `mediagate worker` processes on one PostgreSQL.
 
 mediagate: N tasks are inserted due at once, then one engine (one process, `--slots`
 concurrent steps) runs each through claim, submit, poll, measuring its output (a small PNG),
 storing it in local storage and recording the result: two leased steps and a file per task.
 Procrastinate: N no-op jobs deferred in a batch, then one worker (the same concurrency) runs them
-until the queue is empty. The figure that matters is mediagate's rate over Procrastinate's
-(goal: at least 1.0).
+until the queue is empty; pgqueuer the same (drain mode). The figures that matter are
+mediagate's rate over Procrastinate's and over pgqueuer's (goal: at least 1.0).
 
     .venv/bin/pip install -e '.[bench]'
     .venv/bin/python bench/bench_throughput.py [--tasks 3000] [--slots 64] [--rounds 2]
@@ -16,13 +17,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
+from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from common import fresh_postgres_database, machine, write_section
 from mediagate.accounts import service as accounts
@@ -130,17 +134,130 @@ async def run_procrastinate(url: str, n: int, concurrency: int) -> float:
     return n / elapsed
 
 
+async def run_pgqueuer(url: str, n: int, concurrency: int) -> float:
+    import asyncpg
+    from pgqueuer import QueueManager
+    from pgqueuer.domain.types import QueueExecutionMode
+    from pgqueuer.queries import Queries
+
+    conn = await asyncpg.connect(url)
+    try:
+        queries = Queries.from_asyncpg_connection(conn)
+        await queries.install()
+        await queries.enqueue(["noop"] * n, [None] * n, [0] * n)
+        manager = QueueManager(queries)
+
+        @manager.entrypoint("noop")
+        async def noop(job: object) -> None:
+            return None
+
+        started = time.perf_counter()
+        await manager.run(
+            mode=QueueExecutionMode.drain,
+            batch_size=max(1, concurrency // 2),
+            max_concurrent_tasks=concurrency,
+            dequeue_timeout=timedelta(seconds=1),
+        )
+        elapsed = time.perf_counter() - started
+        assert await conn.fetchval("SELECT count(*) FROM pgqueuer") == 0
+    finally:
+        await conn.close()
+    return n / elapsed
+
+
+def run_mediagate_processes(url: str, n: int, slots: int, processes: int) -> float:
+    """`processes` `mediagate worker` processes of `slots` each, on the tasks seeded in `url`."""
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = Settings(database_url=url, data_dir=Path(tmp))
+        upgrade(settings.database)
+
+        async def seeded() -> None:
+            db = Database(settings.database)
+            try:
+                await seed(db, n)
+            finally:
+                await db.close()
+
+        env = {
+            **os.environ,
+            "MEDIAGATE_DATABASE_URL": url,
+            "MEDIAGATE_DATA_DIR": tmp,
+            "MEDIAGATE_PROVIDER_PLUGINS": '["instant_provider:make"]',
+            "MEDIAGATE_PROVIDER_CONCURRENCY": f'{{"instant": {slots}}}',
+            "MEDIAGATE_LOG_LEVEL": "warning",
+            "PYTHONPATH": str(Path(__file__).parent),
+        }
+        workers = [
+            subprocess.Popen(
+                [sys.executable, "-m", "mediagate", "worker", "--workers", str(slots)], env=env
+            )
+            for _ in range(processes)
+        ]
+
+        async def ready() -> None:
+            """Every worker process up (its heartbeat written): start-up is not measured."""
+            db = Database(settings.database)
+            try:
+                while True:
+                    async with db.read() as conn:
+                        up = await conn.scalar(
+                            text("SELECT count(*) FROM heartbeats WHERE name LIKE 'worker:%'")
+                        )
+                    if up >= processes:
+                        return
+                    await asyncio.sleep(0.1)
+            finally:
+                await db.close()
+
+        async def finished() -> None:
+            db = Database(settings.database)
+            try:
+                while True:
+                    async with db.read() as conn:
+                        done = await conn.scalar(
+                            select(func.count()).where(tasks.c.status.in_(list(FINAL)))
+                        )
+                    if done >= n:
+                        return
+                    await asyncio.sleep(0.05)
+            finally:
+                await db.close()
+
+        try:
+            asyncio.run(ready())
+            asyncio.run(seeded())
+            started = time.perf_counter()  # the tasks are due from here on
+            asyncio.run(finished())
+            elapsed = time.perf_counter() - started
+        finally:
+            for worker in workers:
+                worker.terminate()
+            for worker in workers:
+                worker.wait(30)
+        return n / elapsed
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tasks", type=int, default=3000)
     parser.add_argument("--slots", type=int, default=64)
     parser.add_argument("--rounds", type=int, default=2)
     args = parser.parse_args()
-    figures: dict[str, list[float]] = {"sqlite": [], "postgresql": [], "procrastinate": []}
+    figures: dict[str, list[float]] = {
+        "sqlite": [], "postgresql": [], "procrastinate": [], "pgqueuer": [],
+        "workers-1": [], "workers-2": [], "workers-4": [],
+    }  # fmt: skip
     for r in range(args.rounds):
         pg = fresh_postgres_database("mediagate_bench_tp")
         figures["procrastinate"].append(asyncio.run(run_procrastinate(
             fresh_postgres_database("mediagate_bench_proc"), args.tasks, args.slots)))  # fmt: skip
+        figures["pgqueuer"].append(asyncio.run(run_pgqueuer(
+            fresh_postgres_database("mediagate_bench_pgq"), args.tasks, args.slots)))  # fmt: skip
+        for processes in (1, 2, 4):
+            figures[f"workers-{processes}"].append(run_mediagate_processes(
+                fresh_postgres_database(f"mediagate_bench_w{processes}"), args.tasks,
+                args.slots // processes, processes,
+            ))  # fmt: skip
         figures["postgresql"].append(asyncio.run(run_mediagate(pg, args.tasks, args.slots)))
         with tempfile.TemporaryDirectory() as tmp:
             figures["sqlite"].append(
@@ -148,9 +265,9 @@ def main() -> None:
             )
         print(f"round {r + 1}:", {k: round(v[-1]) for k, v in figures.items()}, flush=True)
     med = {k: statistics.median(v) for k, v in figures.items()}
-    base = med["procrastinate"]
+    base, fast = med["procrastinate"], med["pgqueuer"]
     lines = [
-        "## Throughput: whole task lifecycle against Procrastinate no-op jobs",
+        "## Throughput: whole task lifecycle against Procrastinate and pgqueuer no-op jobs",
         "",
         f"- Machine: {machine()}",
         f"- Command: `.venv/bin/python bench/bench_throughput.py --tasks {args.tasks} "
@@ -160,16 +277,22 @@ def main() -> None:
         "steps / jobs. A mediagate task is two leased steps (submit, poll) plus measuring "
         "and storing its output file; a Procrastinate job is one no-op. Procrastinate "
         "and mediagate on PostgreSQL use the same server, fresh databases, rounds alternating.",
-        "- Goal: mediagate at least 1.0 of Procrastinate's rate.",
+        "- The `worker` rows split the same slots among the processes (one PostgreSQL, the "
+        "machine's two cores shared by them all).",
+        "- Goal: mediagate at least 1.0 of Procrastinate's rate, and of pgqueuer's.",
         "",
-        "| run | per second (median) | ratio to Procrastinate | rounds |",
-        "| --- | --- | --- | --- |",
+        "| run | per second (median) | ratio to Procrastinate | ratio to pgqueuer | rounds |",
+        "| --- | --- | --- | --- | --- |",
     ]
     for name, label in (("procrastinate", "Procrastinate 3.10.0 (PostgreSQL)"),
-                        ("postgresql", "mediagate, PostgreSQL"),
-                        ("sqlite", "mediagate, SQLite")):  # fmt: skip
+                        ("pgqueuer", "pgqueuer 1.6.0 (PostgreSQL)"),
+                        ("postgresql", "mediagate, PostgreSQL, engine in the process"),
+                        ("sqlite", "mediagate, SQLite, engine in the process"),
+                        ("workers-1", "mediagate, PostgreSQL, 1 `worker` process"),
+                        ("workers-2", "mediagate, PostgreSQL, 2 `worker` processes"),
+                        ("workers-4", "mediagate, PostgreSQL, 4 `worker` processes")):  # fmt: skip
         lines.append(
-            f"| {label} | {med[name]:.0f} | {med[name] / base:.2f} | "
+            f"| {label} | {med[name]:.0f} | {med[name] / base:.2f} | {med[name] / fast:.2f} | "
             f"{[round(v) for v in figures[name]]} |"
         )
     text = "\n".join(lines)
