@@ -41,7 +41,8 @@ def test_help_loads_no_command_and_no_server_code() -> None:
         "import sys\n"
         "from mediagate.cli.main import app, load_command\n"
         "load_command('{name}')\n"
-        "heavy = [m for m in ('sqlalchemy', 'mediagate.db', 'mediagate.engine', 'fastapi')"
+        "heavy = [m for m in ('sqlalchemy', 'mediagate.db', 'mediagate.engine', 'fastapi',"
+        " 'mediagate.catalog.registry')"
         " if m in sys.modules]\n"
         "print(','.join(heavy))\n"
     )
