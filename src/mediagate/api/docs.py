@@ -51,13 +51,16 @@ def responses(
     auth: bool = True,
     envelope: bool = True,
     links: dict[str, Any] | None = None,
+    schema: dict[str, Any] | None = None,
 ) -> dict[int | str, Any]:
     """`data` is an example of the success's `data`; `model` its type (a listing's item type),
     for the schema. `errors` maps each error status the route answers to what it means (401 is
     added unless `auth` is False). `envelope` False: the success is `data` itself (the
-    OpenAI-compatible face). `links`: OpenAPI links from the success to other operations."""
+    OpenAI-compatible face). `links`: OpenAPI links from the success to other operations.
+    `schema`: the success's schema where no model says it (one message of an event stream)."""
     if media_type != "application/json":  # a stream or a file: text or bytes
-        content: dict[str, Any] = {media_type: {"schema": {"type": "string"}, "example": data}}
+        body = schema or {"type": "string"}
+        content: dict[str, Any] = {media_type: {"schema": body, "example": data}}
     elif envelope:
         example: dict[str, Any] = {"success": True, "data": data}
         if listing:

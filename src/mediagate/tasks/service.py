@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -187,13 +188,18 @@ async def get(
 ) -> dict[str, Any]:
     """One task of the principal's account (the dashboard's read, with a session instead of a
     key); 404 for anything else, as `get_for_key`."""
+    return task_object(await _own_row(db, principal, task_id), links=links)
+
+
+async def _own_row(db: Database, principal: Principal, task_id: str) -> Sequence[Any]:
+    """The row of one of the principal's tasks (its account and mode); 404 otherwise."""
     if not plausible_id(task_id):
         raise TaskNotFound()
     async with db.read() as conn:
         row = await repository.get(conn, principal.account_id, principal.sandbox, task_id)
     if row is None:
         raise TaskNotFound()
-    return task_object(row, links=links)
+    return row
 
 
 async def list_page(
@@ -239,12 +245,7 @@ async def list_page(
 async def cursor_at(db: Database, principal: Principal, task_id: str) -> str:
     """The listing cursor positioned at one of the account's tasks (pages continue after it);
     404 for a task the account does not have."""
-    if not plausible_id(task_id):
-        raise TaskNotFound()
-    async with db.read() as conn:
-        row = await repository.get(conn, principal.account_id, principal.sandbox, task_id)
-    if row is None:
-        raise TaskNotFound()
+    row = await _own_row(db, principal, task_id)
     return cursor.encode(row[repository.CREATED_AT], row[repository.ID])
 
 

@@ -58,6 +58,21 @@ _SSE_EXAMPLE = (
     f"event: task.succeeded\ndata: {{...the event object...}}\nid: {_EVENT_EXAMPLE['id']}\n\n"
     ": keep-alive\n\n"
 )
+#: One message of an event stream, as a client's SSE parser gives it (heartbeat comments aside):
+#: `data` is the event object as JSON.
+_SSE_MESSAGE = {
+    "type": "object",
+    "required": ["event", "id", "data"],
+    "properties": {
+        "event": {"type": "string", "enum": list(service.TYPES)},
+        "id": {"type": "string", "pattern": "^evt_[0-9a-f]{32}$"},
+        "data": {
+            "type": "string",
+            "contentMediaType": "application/json",
+            "contentSchema": {"$ref": "#/components/schemas/Event"},
+        },
+    },
+}
 _BAD_POSITION = "A bad `after`, `Last-Event-ID` or `types` (`INVALID_PARAMETER`, naming it)."
 _NO_TASK = "No such task in the key's account and mode (`TASK_NOT_FOUND`)."
 _TIMELINE_DOC = docs.responses(200, "The task's events, oldest first.", [_EVENT_EXAMPLE],
@@ -66,11 +81,11 @@ _PAGE_DOC = docs.responses(200, "Events after `after`, oldest first.", [_EVENT_E
                            {400: _BAD_POSITION}, listing=True, model=Event)  # fmt: skip
 _TASK_STREAM_DOC = docs.responses(
     200, "Server-Sent Events; the stream ends after the task's final event.", _SSE_EXAMPLE,
-    {400: _BAD_POSITION, 404: _NO_TASK}, media_type="text/event-stream",
+    {400: _BAD_POSITION, 404: _NO_TASK}, media_type="text/event-stream", schema=_SSE_MESSAGE,
 )  # fmt: skip
 _ACCOUNT_STREAM_DOC = docs.responses(
     200, "Server-Sent Events, for as long as the client stays.", _SSE_EXAMPLE,
-    {400: _BAD_POSITION}, media_type="text/event-stream",
+    {400: _BAD_POSITION}, media_type="text/event-stream", schema=_SSE_MESSAGE,
 )  # fmt: skip
 
 
