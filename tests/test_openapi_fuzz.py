@@ -133,6 +133,7 @@ def test_schemathesis_finds_nothing(
         ],
         capture_output=True,
         text=True,
+        cwd=tmp_path,  # its cache (.schemathesis/) stays out of the checkout
         timeout=BUDGET_S * 6 + 120,
     )
     assert run.returncode == 0, run.stdout[-12000:] + run.stderr[-3000:]
