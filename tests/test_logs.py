@@ -4,42 +4,27 @@ step and its outcome, as text or as JSON (`MEDIAGATE_LOG_FORMAT=json`)."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import httpx
 import pytest
 
-from helpers import cli_env, free_port, image_body, run_cli
+from helpers import cli_env, image_body, run_cli, start_serve
 
 
 def _serve_and_run_a_task(tmp_path: Path, fmt: str) -> tuple[str, str]:
     """(task id, the server's log) of one local task run by `serve`."""
     env = cli_env(data_dir=str(tmp_path / "data"), log_format=fmt, idle_poll_seconds="0.2")
     key = run_cli("keys", "create", "--account", "logs", env=env).stdout.strip().splitlines()[-1]
-    port = free_port()
     log_path = tmp_path / "server.log"
-    with log_path.open("w") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "mediagate", "serve", "--port", str(port)],
-            env=env, stdout=log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
+    proc, base = start_serve(env, log=log_path)
+    deadline = time.monotonic() + 60
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                httpx.get(f"{base}/healthz", timeout=1)
-                break
-            except httpx.TransportError:
-                assert time.monotonic() < deadline, log_path.read_text()
-                time.sleep(0.1)
         with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {key}"}) as http:
             task_id = http.post("/api/v1/tasks", json=image_body()).json()["data"]["id"]
             while http.get(f"/api/v1/tasks/{task_id}").json()["data"]["status"] != "succeeded":
-                assert time.monotonic() < deadline + 30, log_path.read_text()
+                assert time.monotonic() < deadline, log_path.read_text()
                 time.sleep(0.2)
     finally:
         proc.terminate()
